@@ -1,0 +1,165 @@
+//! Reading arguments and options that come from JavaScript.
+//!
+//! Exports take user input as `Unknown` and check it here, so every wrong type becomes a
+//! `TypeError` with `code: 'ERR_INVALID_ARG_TYPE'` and every bad number a `RangeError` with
+//! `code: 'ERR_OUT_OF_RANGE'`, instead of napi-rs's generic conversion errors. Nothing here
+//! panics, whatever the input.
+
+use napi::bindgen_prelude::{FromNapiValue, JsObjectValue, Object, Uint8ArraySlice, Unknown};
+use napi::{JsValue, ValueType};
+use zeroize::Zeroizing;
+
+use crate::error::{Code, Error, Result};
+
+/// The JS type of a value (`None` only if the engine cannot tell, e.g. while shutting down).
+pub fn type_of(value: &Unknown<'_>) -> Option<ValueType> {
+  value.get_type().ok()
+}
+
+/// `"type number"`, `"null"`, `"an instance of Array"`: what was received, never the value.
+pub fn describe(value: &Unknown<'_>) -> String {
+  match value.get_type() {
+    Ok(ValueType::Undefined) => "undefined".into(),
+    Ok(ValueType::Null) => "null".into(),
+    Ok(ValueType::Boolean) => "type boolean".into(),
+    Ok(ValueType::Number) => "type number".into(),
+    Ok(ValueType::String) => "type string".into(),
+    Ok(ValueType::Symbol) => "type symbol".into(),
+    Ok(ValueType::BigInt) => "type bigint".into(),
+    Ok(ValueType::Function) => "type function".into(),
+    Ok(ValueType::Object) => {
+      if value.is_array().unwrap_or(false) {
+        "an instance of Array".into()
+      } else if value.is_typedarray().unwrap_or(false) {
+        "a typed array other than Uint8Array".into()
+      } else {
+        "an instance of Object".into()
+      }
+    }
+    _ => "an unsupported value".into(),
+  }
+}
+
+fn is_nullish(value: &Unknown<'_>) -> bool {
+  matches!(
+    value.get_type(),
+    Ok(ValueType::Undefined) | Ok(ValueType::Null)
+  )
+}
+
+/// A string (taken as UTF-8) or the bytes of a `Buffer`/`Uint8Array`, copied into memory that
+/// is wiped on drop. The copy also means JavaScript cannot change the bytes while a worker
+/// thread reads them.
+pub fn secret_bytes(value: &Unknown<'_>, name: &str) -> Result<Zeroizing<Vec<u8>>> {
+  const EXPECTED: &str = "of type string or an instance of Buffer or Uint8Array";
+  match value.get_type() {
+    Ok(ValueType::String) => {
+      let s = read_string(value)?;
+      Ok(Zeroizing::new(s.into_bytes()))
+    }
+    Ok(ValueType::Object) if value.is_typedarray().unwrap_or(false) => {
+      // The conversion fails for typed arrays other than Uint8Array (Buffer is one). The bytes
+      // are copied before this call returns.
+      match convert::<Uint8ArraySlice>(value) {
+        Ok(slice) => Ok(Zeroizing::new(slice.as_ref().to_vec())),
+        Err(_) => Err(Error::arg_type(name, EXPECTED, &describe(value))),
+      }
+    }
+    _ => Err(Error::arg_type(name, EXPECTED, &describe(value))),
+  }
+}
+
+/// Converts a JS value to a Rust type; the conversion checks the JS type and fails on mismatch.
+fn convert<T: FromNapiValue>(value: &Unknown<'_>) -> napi::Result<T> {
+  // SAFETY: `from_napi_value` needs a live `napi_env` and a `napi_value` valid in the current
+  // handle scope. Both come from `value`, an `Unknown` borrowed for the duration of the call that
+  // received it, so both are valid here. The implementations used in this module (String, f64,
+  // bool, Uint8ArraySlice) validate the JS type themselves and return `Err` on a mismatch.
+  unsafe { T::from_napi_value(value.value().env, value.raw()) }
+}
+
+/// Reads a JS string. Only fails for non-strings, which callers rule out first.
+fn read_string(value: &Unknown<'_>) -> Result<String> {
+  convert::<String>(value)
+    .map_err(|_| Error::new(Code::Internal, "could not read a string argument"))
+}
+
+/// A required string argument.
+pub fn string(value: &Unknown<'_>, name: &str) -> Result<String> {
+  match value.get_type() {
+    Ok(ValueType::String) => read_string(value),
+    _ => Err(Error::arg_type(name, "of type string", &describe(value))),
+  }
+}
+
+/// An optional options object: `undefined`/`null` mean "none".
+pub fn options<'env>(value: Option<&Unknown<'env>>, name: &str) -> Result<Option<Object<'env>>> {
+  let Some(value) = value else { return Ok(None) };
+  if is_nullish(value) {
+    return Ok(None);
+  }
+  match value.get_type() {
+    Ok(ValueType::Object) if !value.is_array().unwrap_or(false) => value
+      .coerce_to_object()
+      .map(Some)
+      .map_err(|_| Error::new(Code::Internal, "could not read the options object")),
+    _ => Err(Error::arg_type(name, "of type object", &describe(value))),
+  }
+}
+
+/// Reads `obj[key]` as an `Unknown`, treating `undefined` and `null` as absent.
+pub fn field<'env>(obj: &Object<'env>, key: &str) -> Result<Option<Unknown<'env>>> {
+  let value: Unknown<'env> = obj
+    .get_named_property(key)
+    .map_err(|_| Error::new(Code::Internal, format!("could not read option \"{key}\"")))?;
+  Ok(if is_nullish(&value) {
+    None
+  } else {
+    Some(value)
+  })
+}
+
+/// An optional integer option in `min..=max`.
+pub fn opt_u32(obj: Option<&Object<'_>>, key: &str, min: u32, max: u32) -> Result<Option<u32>> {
+  let Some(obj) = obj else { return Ok(None) };
+  let Some(value) = field(obj, key)? else {
+    return Ok(None);
+  };
+  let name = format!("options.{key}");
+  if type_of(&value) != Some(ValueType::Number) {
+    return Err(Error::arg_type(&name, "of type number", &describe(&value)));
+  }
+  let n = convert::<f64>(&value)
+    .map_err(|_| Error::new(Code::Internal, "could not read a number option"))?;
+  if n.fract() != 0.0 || !n.is_finite() || n < f64::from(min) || n > f64::from(max) {
+    return Err(Error::out_of_range(
+      &name,
+      format!("an integer >= {min} and <= {max}"),
+    ));
+  }
+  Ok(Some(n as u32))
+}
+
+/// An optional boolean option.
+pub fn opt_bool(obj: Option<&Object<'_>>, key: &str) -> Result<Option<bool>> {
+  let Some(obj) = obj else { return Ok(None) };
+  let Some(value) = field(obj, key)? else {
+    return Ok(None);
+  };
+  if type_of(&value) != Some(ValueType::Boolean) {
+    let name = format!("options.{key}");
+    return Err(Error::arg_type(&name, "of type boolean", &describe(&value)));
+  }
+  convert::<bool>(&value)
+    .map(Some)
+    .map_err(|_| Error::new(Code::Internal, "could not read a boolean option"))
+}
+
+/// An optional secret option (string, Buffer or Uint8Array).
+pub fn opt_secret(obj: Option<&Object<'_>>, key: &str) -> Result<Option<Zeroizing<Vec<u8>>>> {
+  let Some(obj) = obj else { return Ok(None) };
+  match field(obj, key)? {
+    None => Ok(None),
+    Some(value) => secret_bytes(&value, &format!("options.{key}")).map(Some),
+  }
+}

@@ -1,0 +1,148 @@
+//! Every failure rampart reports, and the one place where it becomes a JavaScript error.
+//!
+//! Rust code returns [`Error`] (a stable [`Code`] plus a message); bindings turn it into a JS
+//! `Error`, `TypeError` or `RangeError` whose `code` property is the stable string. Messages are
+//! written here or at the call site and never include a password, key, secret or token: callers
+//! describe *what* was wrong (which argument, which bound), never the value itself.
+
+use napi::bindgen_prelude::{JsObjectValue, Object};
+use napi::{Env, JsRangeError, JsTypeError, JsValue, Status};
+
+/// The stable error codes. The strings are part of the public API (documented in the README).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Code {
+  /// An argument or option has the wrong JavaScript type (`TypeError`).
+  InvalidArgType,
+  /// An argument or option is a number or length outside its allowed range (`RangeError`).
+  OutOfRange,
+  /// A stored password hash is not a well-formed PHC or bcrypt string.
+  HashFormat,
+  /// A stored password hash asks for more memory, time or parallelism than allowed.
+  HashParams,
+  /// A bcrypt hash was checked against a password longer than bcrypt's 72 bytes (`RangeError`).
+  BcryptTooLong,
+  /// The password-hashing queue is full; retry later (map to HTTP 503 or 429).
+  Busy,
+  /// The operation was cancelled through its `AbortSignal` (name `AbortError`).
+  Aborted,
+  /// Something that should not happen (out of memory, a closed pool); a bug report is welcome.
+  Internal,
+}
+
+/// Which JavaScript constructor an error is created with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+  Error,
+  TypeError,
+  RangeError,
+}
+
+impl Code {
+  pub const fn as_str(self) -> &'static str {
+    match self {
+      Code::InvalidArgType => "ERR_INVALID_ARG_TYPE",
+      Code::OutOfRange => "ERR_OUT_OF_RANGE",
+      Code::HashFormat => "ERR_HASH_FORMAT",
+      Code::HashParams => "ERR_HASH_PARAMS",
+      Code::BcryptTooLong => "ERR_BCRYPT_TOO_LONG",
+      Code::Busy => "ERR_BUSY",
+      Code::Aborted => "ABORT_ERR",
+      Code::Internal => "ERR_INTERNAL",
+    }
+  }
+
+  const fn kind(self) -> Kind {
+    match self {
+      Code::InvalidArgType => Kind::TypeError,
+      Code::OutOfRange | Code::BcryptTooLong => Kind::RangeError,
+      _ => Kind::Error,
+    }
+  }
+}
+
+/// A failure with a stable code. Cheap to build, `Send`, and free of JavaScript handles, so it
+/// can be created on any thread and turned into a JS value later on the JS thread.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+  pub code: Code,
+  pub message: String,
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl Error {
+  pub fn new(code: Code, message: impl Into<String>) -> Self {
+    Error {
+      code,
+      message: message.into(),
+    }
+  }
+
+  /// `The "name" argument must be <expected>. Received <type>`: Node's wording, without the
+  /// value (it may be a secret).
+  pub fn arg_type(name: &str, expected: &str, received: &str) -> Self {
+    Error::new(
+      Code::InvalidArgType,
+      format!("The \"{name}\" argument must be {expected}. Received {received}"),
+    )
+  }
+
+  pub fn out_of_range(name: &str, rule: impl std::fmt::Display) -> Self {
+    Error::new(
+      Code::OutOfRange,
+      format!("The value of \"{name}\" is out of range. It must be {rule}"),
+    )
+  }
+
+  /// Builds the JavaScript error object: the right constructor, `code` set, and for
+  /// [`Code::Aborted`] the name `AbortError` that `AbortSignal` users test for.
+  pub fn to_js<'env>(&self, env: &'env Env) -> napi::Result<Object<'env>> {
+    let base = napi::Error::new(self.code.as_str(), self.message.clone());
+    let value = match self.code.kind() {
+      Kind::TypeError => JsTypeError::from(base).into_unknown(*env),
+      Kind::RangeError => JsRangeError::from(base).into_unknown(*env),
+      Kind::Error => napi::JsError::from(base).into_unknown(*env),
+    };
+    let mut object = value.coerce_to_object()?;
+    if self.code == Code::Aborted {
+      object.set_named_property("name", "AbortError")?;
+    }
+    Ok(object)
+  }
+
+  /// Converts to the `napi::Error` a binding returns: it carries the exact JS object built by
+  /// [`Error::to_js`], so throwing it or rejecting a promise with it keeps the constructor and
+  /// the `code`.
+  pub fn into_napi(self, env: &Env) -> napi::Error {
+    match self.to_js(env) {
+      Ok(object) => napi::Error::from(object.to_unknown()),
+      // Only reachable while the environment is shutting down; keep the code in the status.
+      Err(_) => napi::Error::new(Status::GenericFailure, self.message),
+    }
+  }
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+
+  #[test]
+  fn codes_are_stable_strings() {
+    assert_eq!(Code::InvalidArgType.as_str(), "ERR_INVALID_ARG_TYPE");
+    assert_eq!(Code::OutOfRange.as_str(), "ERR_OUT_OF_RANGE");
+    assert_eq!(Code::HashFormat.as_str(), "ERR_HASH_FORMAT");
+    assert_eq!(Code::HashParams.as_str(), "ERR_HASH_PARAMS");
+    assert_eq!(Code::Busy.as_str(), "ERR_BUSY");
+    assert_eq!(Code::Aborted.as_str(), "ABORT_ERR");
+  }
+
+  #[test]
+  fn argument_errors_never_carry_the_value() {
+    let e = Error::arg_type("password", "of type string", "type number");
+    assert_eq!(e.code, Code::InvalidArgType);
+    assert_eq!(
+      e.message,
+      "The \"password\" argument must be of type string. Received type number"
+    );
+  }
+}
