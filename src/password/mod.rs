@@ -74,7 +74,8 @@ pub struct VerifyPasswordOptions {
 pub struct PasswordPoolOptions {
   /// Threads that hash, 1 to 256. Default: the number of CPU cores.
   pub threads: Option<u32>,
-  /// Calls that may wait for a thread, 0 to 1000000, before new calls reject with `ERR_BUSY`.
+  /// Calls that may wait while every thread is busy, 0 to 1000000; past that, calls reject at
+  /// once with `ERR_BUSY`.
   /// Default: 64 per thread.
   pub max_queue: Option<u32>,
 }

@@ -109,7 +109,8 @@ impl Pool {
   /// Queues a job, starting worker threads on first use. Never blocks on the work itself.
   pub fn submit(&'static self, job: Job) -> Result<(), SubmitError> {
     let mut state = self.lock();
-    if state.queue.len() >= state.config.max_queue {
+    // In flight at most: one job per thread plus `max_queue` waiting.
+    if state.queue.len() + state.running >= state.config.threads + state.config.max_queue {
       state.rejected += 1;
       return Err(SubmitError::Busy);
     }

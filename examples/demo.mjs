@@ -1,0 +1,46 @@
+// `npm run demo`: a short tour of what rampart does so far (password hashing). The Express API
+// example will replace this tour once the other primitives exist.
+import {
+  configurePasswordPool,
+  hashPassword,
+  needsRehash,
+  passwordPoolStats,
+  verifyPassword,
+} from 'rampart'
+
+const ms = (start) => `${(performance.now() - start).toFixed(1)} ms`
+
+console.log('rampart demo: password hashing\n')
+
+let start = performance.now()
+const hash = await hashPassword('correct horse battery staple')
+console.log(`register  hashPassword(...)           -> ${hash}  (${ms(start)})`)
+
+start = performance.now()
+console.log(`login     verifyPassword(right)       -> ${await verifyPassword(hash, 'correct horse battery staple')}  (${ms(start)})`)
+console.log(`login     verifyPassword(wrong)       -> ${await verifyPassword(hash, 'Tr0ub4dor&3')}`)
+console.log(`          needsRehash(hash)           -> ${needsRehash(hash)}`)
+
+// A user who signed up years ago, when the app used bcrypt (cost 10).
+const legacy = '$2b$10$qB28.ohGzN76VdKjwZBHtOt4.0v7phiZzepuG3U6Xw/DJgj9T2PsO'
+const legacyOk = await verifyPassword(legacy, 'correct horse battery staple')
+console.log(`\nmigrate   verifyPassword(bcrypt hash) -> ${legacyOk}; needsRehash -> ${needsRehash(legacy)}`)
+if (legacyOk && needsRehash(legacy)) {
+  console.log(`          store the new argon2id hash -> ${(await hashPassword('correct horse battery staple')).slice(0, 40)}...`)
+}
+
+const hostile = '$argon2id$v=19$m=4294967295,t=1,p=1$c29tZXNhbHRzb21lc2FsdA$CTFhFdXPJO1aFaMaO6Mm5c8y7cJHAph8ArZWb2GRPPc'
+try {
+  await verifyPassword(hostile, 'anything')
+} catch (error) {
+  console.log(`\nguard     a planted 4 TiB hash        -> ${error.code}: ${error.message}`)
+}
+
+// A login flood: the pool runs one hash per core, keeps a bounded queue, and turns the rest
+// away at once with ERR_BUSY (answer 503) instead of stalling the whole app.
+configurePasswordPool({ maxQueue: 16 })
+start = performance.now()
+const flood = await Promise.allSettled(Array.from({ length: 100 }, () => hashPassword('pw')))
+const busy = flood.filter((r) => r.status === 'rejected' && r.reason.code === 'ERR_BUSY').length
+console.log(`\nflood     100 hashes at once           -> ${100 - busy} hashed, ${busy} ERR_BUSY  (${ms(start)})`)
+console.log('          passwordPoolStats()         ->', passwordPoolStats())
