@@ -75,7 +75,7 @@ export interface PasswordPoolStats {
   running: number
   /** Calls waiting for a thread. */
   queued: number
-  /** Calls finished since the process started. */
+  /** Hashes computed since the process started (cancelled calls are not counted). */
   completed: number
   /** Calls rejected with `ERR_BUSY` since the process started. */
   rejected: number

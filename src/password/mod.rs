@@ -89,7 +89,7 @@ pub struct PasswordPoolStats {
   pub running: u32,
   /// Calls waiting for a thread.
   pub queued: u32,
-  /// Calls finished since the process started.
+  /// Hashes computed since the process started (cancelled calls are not counted).
   pub completed: f64,
   /// Calls rejected with `ERR_BUSY` since the process started.
   pub rejected: f64,
@@ -215,11 +215,11 @@ where
   let for_job = pending.clone();
   let submitted = pool::global().submit(Box::new(move |scratch| {
     if for_job.is_settled() {
-      return; // aborted while queued
+      return None; // aborted while queued
     }
     let result = catch_unwind(AssertUnwindSafe(|| work(&job, scratch)))
       .unwrap_or_else(|_| Err(Error::new(Code::Internal, "password hashing panicked")));
-    for_job.settle(result);
+    Some(Box::new(move || for_job.settle(result)))
   }));
   match submitted {
     Ok(()) => {}

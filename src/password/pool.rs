@@ -19,7 +19,11 @@ use super::kdf::Scratch;
 /// How long an idle thread keeps its hashing memory before returning it.
 const KEEP_ARENA_WHILE_IDLE: Duration = Duration::from_secs(1);
 
-pub type Job = Box<dyn FnOnce(&mut Scratch) + Send + 'static>;
+/// Work for a pool thread. It returns what to do once the pool has counted it (typically:
+/// settle a promise), so that callers who see the result also see it in [`Stats`]; or `None`
+/// when it was cancelled before it started.
+pub type Job = Box<dyn FnOnce(&mut Scratch) -> Option<Finish> + Send + 'static>;
+pub type Finish = Box<dyn FnOnce() + Send + 'static>;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Config {
@@ -46,7 +50,7 @@ pub struct Stats {
   pub running: usize,
   /// Jobs waiting for a thread.
   pub queued: usize,
-  /// Jobs finished since the process started.
+  /// Jobs computed since the process started (cancelled ones are not counted).
   pub completed: u64,
   /// Jobs refused because the queue was full.
   pub rejected: u64,
@@ -162,11 +166,17 @@ impl Pool {
       };
       state.running += 1;
       drop(state);
-      // A job settles its own promise, also when it panics; this only keeps the thread alive.
-      let _ = catch_unwind(AssertUnwindSafe(|| job(&mut scratch)));
+      // Jobs catch their own panics and settle their promise with an error; catching here too
+      // only keeps the thread alive.
+      let finish = catch_unwind(AssertUnwindSafe(|| job(&mut scratch))).unwrap_or(None);
       state = self.lock();
       state.running -= 1;
-      state.completed += 1;
+      if let Some(finish) = finish {
+        state.completed += 1;
+        drop(state);
+        finish();
+        state = self.lock();
+      }
     }
   }
 
@@ -224,6 +234,7 @@ mod tests {
       let job: Job = Box::new(move |_| {
         let _ = gate.lock().unwrap().recv();
         done.fetch_add(1, Ordering::SeqCst);
+        None
       });
       match pool.submit(job) {
         Ok(()) => accepted += 1,
@@ -257,7 +268,9 @@ mod tests {
     pool.submit(Box::new(|_| panic!("boom"))).unwrap();
     let (tx, rx) = mpsc::channel();
     pool
-      .submit(Box::new(move |_| tx.send(42).unwrap()))
+      .submit(Box::new(move |_| {
+        Some(Box::new(move || tx.send(42).unwrap()))
+      }))
       .unwrap();
     assert_eq!(rx.recv_timeout(Duration::from_secs(5)).unwrap(), 42);
     let stats = pool.configure(Some(1), Some(3));
@@ -269,7 +282,14 @@ mod tests {
       }
     );
     let (tx, rx) = mpsc::channel();
-    pool.submit(Box::new(move |_| tx.send(7).unwrap())).unwrap();
+    pool
+      .submit(Box::new(move |_| {
+        Some(Box::new(move || tx.send(7).unwrap()))
+      }))
+      .unwrap();
     assert_eq!(rx.recv_timeout(Duration::from_secs(5)).unwrap(), 7);
+    // Counted before `finish` ran: the panicking job is not, the two others are.
+    assert_eq!(pool.stats().completed, 2);
+    assert_eq!(pool.stats().running, 0);
   }
 }
