@@ -9,8 +9,59 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/**
+ * A set of AES-256-GCM keys, one of them primary. Encrypts with the primary key and decrypts
+ * with whichever key a ciphertext names. Keys cannot be read back from it.
+ */
+export declare class Keyring {
+  /**
+   * Builds a keyring. Keys are copied into the addon and cannot be read back; they are wiped
+   * from memory when the keyring is garbage-collected.
+   */
+  constructor(options: KeyringOptions)
+  /** 32 random bytes from the operating system: a new AES-256 key. */
+  static generateKey(): Buffer
+  /** The id of the key that encrypts. */
+  get primaryKeyId(): string
+  /** Encrypts under the primary key and returns the envelope as a Buffer. */
+  encrypt(plaintext: string | Uint8Array, options?: CryptOptions): Buffer
+  /** Encrypts like `encrypt` and returns the text form: `rmp1.` + base64url. */
+  encryptToString(plaintext: string | Uint8Array, options?: CryptOptions): string
+  /**
+   * Decrypts an envelope (Buffer/Uint8Array, or the text form) and returns the plaintext as a
+   * Buffer (`.toString()` for text). Throws `ERR_DECRYPT` for anything that does not
+   * authenticate and `ERR_KEY_NOT_FOUND` when the named key is not in this keyring.
+   */
+  decrypt(ciphertext: Uint8Array | string, options?: CryptOptions): Buffer
+  /** Decrypts the text form made by `encryptToString`; returns the plaintext as a Buffer. */
+  decryptString(text: string, options?: CryptOptions): Buffer
+  /**
+   * The key id a ciphertext (Buffer or text form) names. Read from the header without
+   * authenticating it: use it for bookkeeping, not for decisions about trust.
+   */
+  keyId(ciphertext: Uint8Array | string): string
+  /** True when a ciphertext is not under the primary key (so `reencrypt` would move it). */
+  needsReencrypt(ciphertext: Uint8Array | string): boolean
+  /**
+   * Decrypts with the key the ciphertext names and encrypts again with the primary key, under
+   * the same context. Returns the same form it was given (Buffer or text).
+   */
+  reencrypt(ciphertext: Uint8Array | string, options?: CryptOptions): Buffer | string
+  /** Encryption counts per key, for monitoring. */
+  usage(): Array<KeyUsage>
+}
+
 /** Changes the hashing pool (process-wide, shared by all worker threads) and returns its state. */
 export declare function configurePasswordPool(options: PasswordPoolOptions): PasswordPoolStats
+
+export interface CryptOptions {
+  /**
+   * What the data is and where it belongs (for example `'users.email:42'`). The same context
+   * must be given to decrypt, so a ciphertext copied to another row or column fails. Up to
+   * 64 KiB. Default: empty.
+   */
+  context?: string | Uint8Array
+}
 
 /**
  * Hashes a password with argon2id and returns its PHC string
@@ -44,6 +95,40 @@ export interface HashPasswordOptions {
  * for scripts and tests, not for request handlers.
  */
 export declare function hashPasswordSync(password: string | Uint8Array, options?: Omit<HashPasswordOptions, 'signal'>): string
+
+/** One key of a keyring. */
+export interface KeyringKey {
+  /**
+   * Short public identifier stored in every ciphertext: 1 to 64 characters from
+   * `A-Z a-z 0-9 . _ : -` (for example `'2026-01'`).
+   */
+  id: string
+  /** 32 bytes: a Buffer/Uint8Array, or a base64 / base64url string of them. */
+  key: Uint8Array | string
+}
+
+export interface KeyringOptions {
+  /** Every key that may decrypt; at least one. */
+  keys: Array<KeyringKey>
+  /** Id of the key that encrypts. All other keys only decrypt. */
+  primary: string
+  /**
+   * Encryptions allowed per key in this keyring before `encrypt` throws `ERR_KEY_LIMIT`, 1 to
+   * 2^32-1. Default 2^30, a quarter of NIST SP 800-38D's 2^32 limit for random nonces. A warning is
+   * emitted when a key reaches half of it.
+   */
+  maxEncryptionsPerKey?: number
+}
+
+/** Usage of one key, from `Keyring#usage()`. */
+export interface KeyUsage {
+  id: string
+  primary: boolean
+  /** Encryptions made with this key by this keyring since it was created. */
+  encryptions: number
+  /** `maxEncryptionsPerKey`. */
+  limit: number
+}
 
 /**
  * True when a stored hash should be replaced at the next successful login: it is bcrypt, not

@@ -60,13 +60,15 @@ const server = app.listen(0, '127.0.0.1', async () => {
 `
 
 const APP_MJS = `
-import { hashPassword, verifyPassword } from 'rampart'
+import { Keyring, hashPassword, verifyPassword } from 'rampart'
 import rampart from 'rampart'
 const dynamic = await import('rampart')
 const hash = await hashPassword('correct horse')
+const ring = new Keyring({ keys: [{ id: 'k', key: Keyring.generateKey() }], primary: 'k' })
 console.log(JSON.stringify({
   hash,
   ok: await verifyPassword(hash, 'correct horse'),
+  decrypted: ring.decryptString(ring.encryptToString('at rest', { context: 'c' }), { context: 'c' }).toString(),
   same: rampart.hashPassword === hashPassword && dynamic.verifyPassword === verifyPassword,
 }))
 `
@@ -106,5 +108,6 @@ test('packed tarballs install and load without a Rust toolchain (CommonJS and ES
   const esm = JSON.parse(execFileSync(process.execPath, ['main.mjs'], { cwd: app, env, encoding: 'utf8' }))
   assert.match(esm.hash, /^\$argon2id\$/)
   assert.equal(esm.ok, true)
+  assert.equal(esm.decrypted, 'at rest')
   assert.equal(esm.same, true)
 })

@@ -1,6 +1,7 @@
 // Compiled with `tsc --noEmit` (part of `npm test`): the published types accept what the README
 // shows and reject what the addon rejects at run time.
 import {
+  Keyring,
   configurePasswordPool,
   hashPassword,
   hashPasswordSync,
@@ -9,6 +10,7 @@ import {
   verifyPassword,
   verifyPasswordSync,
   type HashPasswordOptions,
+  type KeyUsage,
   type PasswordPoolStats,
 } from '../index.js'
 
@@ -22,6 +24,19 @@ async function usage(): Promise<void> {
   const stats: PasswordPoolStats = configurePasswordPool({ threads: 2, maxQueue: 128 })
   const { queued, rejected }: { queued: number; rejected: number } = passwordPoolStats()
   void [ok, rehash, syncOk, stats, queued, rejected]
+
+  const key: Buffer = Keyring.generateKey()
+  const ring = new Keyring({ keys: [{ id: '2026-01', key }, { id: '2025-07', key: key.toString('base64') }], primary: '2026-01' })
+  const box: Buffer = ring.encrypt('alice@example.com', { context: 'users.email:42' })
+  const text: string = ring.encryptToString(new Uint8Array([1, 2]), { context: Buffer.from('ctx') })
+  const plain: string = ring.decrypt(box, { context: 'users.email:42' }).toString() + ring.decryptString(text).toString()
+  const moved: Buffer | string = ring.reencrypt(text)
+  const id: string = ring.keyId(box) + ring.primaryKeyId
+  const usage: KeyUsage[] = ring.usage()
+  const stale: boolean = ring.needsReencrypt(box)
+  void [plain, moved, id, usage, stale]
+  // @ts-expect-error keys are bytes or base64 text
+  new Keyring({ keys: [{ id: 'k', key: 42 }], primary: 'k' })
 
   // @ts-expect-error passwords are strings or bytes
   await hashPassword(42)

@@ -10,10 +10,7 @@
 //   npm run bench                    full run, prints a markdown table
 //   npm run bench -- --quick         one short round (smoke test)
 //   npm run bench -- --write-readme  also replaces the table in README.md
-import { readFileSync, writeFileSync } from 'node:fs'
-import { cpus, totalmem } from 'node:os'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
-import { createRequire } from 'node:module'
 
 import * as nodeRs from '@node-rs/argon2'
 import nodeArgon2 from 'argon2'
@@ -21,20 +18,14 @@ import bcrypt from 'bcrypt'
 import bcryptjs from 'bcryptjs'
 import { hashPassword, verifyPassword } from 'rampart'
 
-const require = createRequire(import.meta.url)
-const args = new Set(process.argv.slice(2))
-const QUICK = args.has('--quick')
+import { QUICK, machine, median, publish, version } from './common.mjs'
+
 const ROUNDS = QUICK ? 1 : 3
 const LOAD_MS = QUICK ? 300 : 1000
 const IN_FLIGHT = 8
 const PASSWORD = 'correct horse battery staple'
 const OWASP = { memoryCost: 19456, timeCost: 2, parallelism: 1 }
 
-// Read from node_modules directly: not every package exports its package.json.
-const version = (name) =>
-  name === 'rampart'
-    ? require('../package.json').version
-    : JSON.parse(readFileSync(new URL(`../node_modules/${name}/package.json`, import.meta.url), 'utf8')).version
 const libraries = [
   {
     name: 'rampart',
@@ -72,12 +63,6 @@ const libraries = [
     verify: (hash, pw) => bcryptjs.compare(pw, hash),
   },
 ]
-
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b)
-  const mid = sorted.length >> 1
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
-}
 
 /** Checks that a library really hashes with the stated parameters, then warms it up. */
 async function prepare(lib) {
@@ -168,29 +153,14 @@ async function main() {
       )
     }
   }
-  const cpu = cpus()
   const table = [
-    `Measured ${new Date().toISOString().slice(0, 10)} on ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${cpu.length} cores, ` +
-      `${Math.round(totalmem() / 2 ** 30)} GiB, Linux ${process.arch}, Node ${process.version}; ` +
-      `${ROUNDS} interleaved round(s), ${IN_FLIGHT} calls in flight for ${LOAD_MS} ms per round.`,
+    `Measured ${machine()}; ${ROUNDS} interleaved round(s), ${IN_FLIGHT} calls in flight for ${LOAD_MS} ms per round.`,
     '',
     '| library | version | algorithm | op | latency median (ms) | their latency ÷ ours | ops/s @8 in flight | our ops/s ÷ theirs | spread % | event-loop p99 (ms) |',
     '| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...rows,
   ].join('\n')
-  console.log(table)
-
-  if (args.has('--write-readme')) {
-    const readme = new URL('../README.md', import.meta.url)
-    const text = readFileSync(readme, 'utf8')
-    const begin = '<!-- bench:password:begin -->'
-    const end = '<!-- bench:password:end -->'
-    const from = text.indexOf(begin)
-    const to = text.indexOf(end)
-    if (from < 0 || to < from) throw new Error('README.md has no benchmark markers')
-    writeFileSync(readme, `${text.slice(0, from + begin.length)}\n${table}\n${text.slice(to)}`)
-    console.error('README.md updated')
-  }
+  publish('password', table)
 }
 
 await main()

@@ -1,6 +1,7 @@
-// `npm run demo`: a short tour of what rampart does so far (password hashing). The Express API
-// example will replace this tour once the other primitives exist.
+// `npm run demo`: a short tour of what rampart does so far (password hashing, encryption at
+// rest). The Express API example will replace this tour once the other primitives exist.
 import {
+  Keyring,
   configurePasswordPool,
   hashPassword,
   needsRehash,
@@ -10,7 +11,7 @@ import {
 
 const ms = (start) => `${(performance.now() - start).toFixed(1)} ms`
 
-console.log('rampart demo: password hashing\n')
+console.log('rampart demo\n\n1. Password hashing\n')
 
 let start = performance.now()
 const hash = await hashPassword('correct horse battery staple')
@@ -44,3 +45,22 @@ const flood = await Promise.allSettled(Array.from({ length: 100 }, () => hashPas
 const busy = flood.filter((r) => r.status === 'rejected' && r.reason.code === 'ERR_BUSY').length
 console.log(`\nflood     100 hashes at once           -> ${100 - busy} hashed, ${busy} ERR_BUSY  (${ms(start)})`)
 console.log('          passwordPoolStats()         ->', passwordPoolStats())
+
+console.log('\n2. Encryption at rest (Keyring)\n')
+const oldKey = Keyring.generateKey()
+const ring2026 = new Keyring({ keys: [{ id: '2026-01', key: oldKey }], primary: '2026-01' })
+const stored = ring2026.encryptToString('alice@example.com', { context: 'users.email:42' })
+console.log(`encrypt   encryptToString(email)      -> ${stored}`)
+console.log(`decrypt   decryptString(...)          -> ${ring2026.decryptString(stored, { context: 'users.email:42' })}`)
+try {
+  ring2026.decryptString(stored, { context: 'users.email:43' })
+} catch (error) {
+  console.log(`          copied to another row       -> ${error.code}`)
+}
+const rotated = new Keyring({
+  keys: [{ id: '2026-01', key: oldKey }, { id: '2026-07', key: Keyring.generateKey() }],
+  primary: '2026-07',
+})
+console.log(`rotate    needsReencrypt(old value)   -> ${rotated.needsReencrypt(stored)} (key ${rotated.keyId(stored)})`)
+const moved = rotated.reencrypt(stored, { context: 'users.email:42' })
+console.log(`          reencrypt(...)              -> key ${rotated.keyId(moved)}, ${rotated.decryptString(moved, { context: 'users.email:42' })}`)

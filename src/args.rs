@@ -5,7 +5,9 @@
 //! `code: 'ERR_OUT_OF_RANGE'`, instead of napi-rs's generic conversion errors. Nothing here
 //! panics, whatever the input.
 
-use napi::bindgen_prelude::{FromNapiValue, JsObjectValue, Object, Uint8ArraySlice, Unknown};
+use napi::bindgen_prelude::{
+  Array, FromNapiValue, JsObjectValue, Object, Uint8ArraySlice, Unknown,
+};
 use napi::{JsValue, ValueType};
 use zeroize::Zeroizing;
 
@@ -47,26 +49,45 @@ fn is_nullish(value: &Unknown<'_>) -> bool {
   )
 }
 
-/// A string (taken as UTF-8) or the bytes of a `Buffer`/`Uint8Array`, copied into memory that
-/// is wiped on drop. The copy also means JavaScript cannot change the bytes while a worker
-/// thread reads them.
-pub fn secret_bytes(value: &Unknown<'_>, name: &str) -> Result<Zeroizing<Vec<u8>>> {
-  const EXPECTED: &str = "of type string or an instance of Buffer or Uint8Array";
-  match value.get_type() {
-    Ok(ValueType::String) => {
-      let s = read_string(value)?;
-      Ok(Zeroizing::new(s.into_bytes()))
+/// A string argument (as UTF-8) or a borrowed view of a `Buffer`/`Uint8Array`.
+pub enum Bytes<'env> {
+  Text(String),
+  View(Uint8ArraySlice<'env>),
+}
+
+impl AsRef<[u8]> for Bytes<'_> {
+  fn as_ref(&self) -> &[u8] {
+    match self {
+      Bytes::Text(text) => text.as_bytes(),
+      Bytes::View(view) => view,
     }
-    Ok(ValueType::Object) if value.is_typedarray().unwrap_or(false) => {
-      // The conversion fails for typed arrays other than Uint8Array (Buffer is one). The bytes
-      // are copied before this call returns.
-      match convert::<Uint8ArraySlice>(value) {
-        Ok(slice) => Ok(Zeroizing::new(slice.as_ref().to_vec())),
-        Err(_) => Err(Error::arg_type(name, EXPECTED, &describe(value))),
-      }
-    }
-    _ => Err(Error::arg_type(name, EXPECTED, &describe(value))),
   }
+}
+
+const BYTES_EXPECTED: &str = "of type string or an instance of Buffer or Uint8Array";
+
+/// A string or the bytes of a `Buffer`/`Uint8Array`, without copying the bytes. The view is only
+/// valid during the current call: copy before handing it to another thread.
+pub fn bytes<'env>(value: &Unknown<'env>, name: &str) -> Result<Bytes<'env>> {
+  match type_of(value) {
+    Some(ValueType::String) => read_string(value).map(Bytes::Text),
+    Some(ValueType::Object) if value.is_typedarray().unwrap_or(false) => {
+      // The conversion fails for typed arrays other than Uint8Array (Buffer is one).
+      convert::<Uint8ArraySlice>(value)
+        .map(Bytes::View)
+        .map_err(|_| Error::arg_type(name, BYTES_EXPECTED, &describe(value)))
+    }
+    _ => Err(Error::arg_type(name, BYTES_EXPECTED, &describe(value))),
+  }
+}
+
+/// Like [`bytes`], copied into memory that is wiped on drop (for passwords and keys). The copy
+/// also means JavaScript cannot change the bytes while a worker thread reads them.
+pub fn secret_bytes(value: &Unknown<'_>, name: &str) -> Result<Zeroizing<Vec<u8>>> {
+  Ok(match bytes(value, name)? {
+    Bytes::Text(text) => Zeroizing::new(text.into_bytes()),
+    Bytes::View(view) => Zeroizing::new(view.to_vec()),
+  })
 }
 
 /// Converts a JS value to a Rust type; the conversion checks the JS type and fails on mismatch.
@@ -90,6 +111,41 @@ pub fn string(value: &Unknown<'_>, name: &str) -> Result<String> {
     Ok(ValueType::String) => read_string(value),
     _ => Err(Error::arg_type(name, "of type string", &describe(value))),
   }
+}
+
+/// The elements of an array argument (at most `max`).
+pub fn array<'env>(value: &Unknown<'env>, name: &str, max: usize) -> Result<Vec<Unknown<'env>>> {
+  if type_of(value) != Some(ValueType::Object) || !value.is_array().unwrap_or(false) {
+    return Err(Error::arg_type(
+      name,
+      "an instance of Array",
+      &describe(value),
+    ));
+  }
+  let array = convert::<Array>(value)
+    .map_err(|_| Error::new(Code::Internal, format!("could not read \"{name}\"")))?;
+  let len = array.len() as usize;
+  if len > max {
+    return Err(Error::out_of_range(
+      name,
+      format!("an array of at most {max} elements"),
+    ));
+  }
+  (0..array.len())
+    .map(|i| match array.get::<Unknown>(i) {
+      Ok(Some(element)) => Ok(element),
+      _ => Err(Error::new(
+        Code::Internal,
+        format!("could not read \"{name}[{i}]\""),
+      )),
+    })
+    .collect()
+}
+
+/// A required object argument.
+pub fn object<'env>(value: &Unknown<'env>, name: &str) -> Result<Object<'env>> {
+  options(Some(value), name)?
+    .ok_or_else(|| Error::arg_type(name, "of type object", &describe(value)))
 }
 
 /// An optional options object: `undefined`/`null` mean "none".

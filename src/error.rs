@@ -13,6 +13,8 @@ use napi::{Env, JsRangeError, JsTypeError, JsValue, Status};
 pub enum Code {
   /// An argument or option has the wrong JavaScript type (`TypeError`).
   InvalidArgType,
+  /// An argument or option has the right type but a value that cannot be used (`TypeError`).
+  InvalidArgValue,
   /// An argument or option is a number or length outside its allowed range (`RangeError`).
   OutOfRange,
   /// A stored password hash is not a well-formed PHC or bcrypt string.
@@ -23,6 +25,13 @@ pub enum Code {
   BcryptTooLong,
   /// The password-hashing queue is full; retry later (map to HTTP 503 or 429).
   Busy,
+  /// A ciphertext names a key id the keyring does not hold.
+  KeyNotFound,
+  /// A ciphertext failed to decrypt: tampered, truncated, wrong context or wrong key. Opaque on
+  /// purpose: the reason is not revealed.
+  Decrypt,
+  /// A key reached its encryption limit (random nonces); rotate to a new primary key.
+  KeyLimit,
   /// The operation was cancelled through its `AbortSignal` (name `AbortError`).
   Aborted,
   /// Something that should not happen (out of memory, a closed pool); a bug report is welcome.
@@ -41,11 +50,15 @@ impl Code {
   pub const fn as_str(self) -> &'static str {
     match self {
       Code::InvalidArgType => "ERR_INVALID_ARG_TYPE",
+      Code::InvalidArgValue => "ERR_INVALID_ARG_VALUE",
       Code::OutOfRange => "ERR_OUT_OF_RANGE",
       Code::HashFormat => "ERR_HASH_FORMAT",
       Code::HashParams => "ERR_HASH_PARAMS",
       Code::BcryptTooLong => "ERR_BCRYPT_TOO_LONG",
       Code::Busy => "ERR_BUSY",
+      Code::KeyNotFound => "ERR_KEY_NOT_FOUND",
+      Code::Decrypt => "ERR_DECRYPT",
+      Code::KeyLimit => "ERR_KEY_LIMIT",
       Code::Aborted => "ABORT_ERR",
       Code::Internal => "ERR_INTERNAL",
     }
@@ -53,7 +66,7 @@ impl Code {
 
   const fn kind(self) -> Kind {
     match self {
-      Code::InvalidArgType => Kind::TypeError,
+      Code::InvalidArgType | Code::InvalidArgValue => Kind::TypeError,
       Code::OutOfRange | Code::BcryptTooLong => Kind::RangeError,
       _ => Kind::Error,
     }
@@ -84,6 +97,14 @@ impl Error {
     Error::new(
       Code::InvalidArgType,
       format!("The \"{name}\" argument must be {expected}. Received {received}"),
+    )
+  }
+
+  /// `The "name" argument <problem>`, for values of the right type that cannot be used.
+  pub fn arg_value(name: &str, problem: impl std::fmt::Display) -> Self {
+    Error::new(
+      Code::InvalidArgValue,
+      format!("The \"{name}\" argument {problem}"),
     )
   }
 

@@ -6,6 +6,8 @@
 // unused there; the bindings are tested from JavaScript.
 #![cfg_attr(test, allow(dead_code))]
 
+mod aead;
 mod args;
+mod b64;
 mod error;
 mod password;

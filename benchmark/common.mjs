@@ -1,0 +1,41 @@
+// Shared by the benchmark suites: machine description, medians, and writing a table into the
+// README between `<!-- bench:NAME:begin -->` and `<!-- bench:NAME:end -->`.
+import { readFileSync, writeFileSync } from 'node:fs'
+import { cpus, totalmem } from 'node:os'
+
+export const args = new Set(process.argv.slice(2))
+export const QUICK = args.has('--quick')
+
+export function median(values) {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = sorted.length >> 1
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+}
+
+export function machine() {
+  const cpu = cpus()
+  return (
+    `${new Date().toISOString().slice(0, 10)} on ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${cpu.length} cores, ` +
+    `${Math.round(totalmem() / 2 ** 30)} GiB, ${process.platform} ${process.arch}, Node ${process.version}`
+  )
+}
+
+export function version(name) {
+  const path = name === 'rampart' ? '../package.json' : `../node_modules/${name}/package.json`
+  return JSON.parse(readFileSync(new URL(path, import.meta.url), 'utf8')).version
+}
+
+/** Prints the table, and with --write-readme replaces the README section `name`. */
+export function publish(name, table) {
+  console.log(table)
+  if (!args.has('--write-readme')) return
+  const readme = new URL('../README.md', import.meta.url)
+  const text = readFileSync(readme, 'utf8')
+  const begin = `<!-- bench:${name}:begin -->`
+  const end = `<!-- bench:${name}:end -->`
+  const from = text.indexOf(begin)
+  const to = text.indexOf(end)
+  if (from < 0 || to < from) throw new Error(`README.md has no ${begin} ... ${end} markers`)
+  writeFileSync(readme, `${text.slice(0, from + begin.length)}\n${table}\n${text.slice(to)}`)
+  console.error(`README.md: ${name} table updated`)
+}

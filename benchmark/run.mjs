@@ -1,0 +1,14 @@
+// `npm run bench [-- --quick] [-- --write-readme] [-- password|aead ...]`: runs each suite in its
+// own process so one suite's memory and JIT state do not affect the next.
+import { execFileSync } from 'node:child_process'
+
+const suites = ['password', 'aead']
+const flags = process.argv.slice(2).filter((a) => a.startsWith('--'))
+const chosen = process.argv.slice(2).filter((a) => !a.startsWith('--'))
+for (const suite of chosen.length ? chosen : suites) {
+  if (!suites.includes(suite)) throw new Error(`unknown suite ${suite}; choose from ${suites.join(', ')}`)
+  console.log(`\n## ${suite}\n`)
+  execFileSync(process.execPath, ['--expose-gc', new URL(`./${suite}.mjs`, import.meta.url).pathname, ...flags], {
+    stdio: 'inherit',
+  })
+}

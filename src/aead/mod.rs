@@ -1,0 +1,425 @@
+//! Authenticated encryption bindings: the `Keyring` class (AES-256-GCM envelopes with key ids,
+//! context binding and rotation). Every call is synchronous: one AES-GCM pass costs less than
+//! handing work to another thread.
+
+mod envelope;
+mod key;
+mod keyring;
+
+use napi::bindgen_prelude::{BufferSlice, FnArgs, Function, JsObjectValue, Object, Unknown};
+use napi::{Env, JsValue};
+use napi_derive::napi;
+use zeroize::Zeroizing;
+
+use crate::args::{self, Bytes};
+use crate::error::{Code, Error, Result};
+
+/// Largest `context` accepted, in bytes.
+const MAX_CONTEXT_LEN: usize = 64 * 1024;
+/// Outputs up to this size are copied into a new JS Buffer; larger ones hand their memory to JS
+/// without a copy (creating an external buffer costs more than copying a small one).
+const COPY_OUTPUT_UP_TO: usize = 16 * 1024;
+
+/// One key of a keyring.
+// Declares the TypeScript type only; options are read field by field so every bad value gets a
+// stable error code.
+#[allow(dead_code)]
+#[napi(object, object_to_js = false)]
+pub struct KeyringKey {
+  /// Short public identifier stored in every ciphertext: 1 to 64 characters from
+  /// `A-Z a-z 0-9 . _ : -` (for example `'2026-01'`).
+  pub id: String,
+  /// 32 bytes: a Buffer/Uint8Array, or a base64 / base64url string of them.
+  #[napi(ts_type = "Uint8Array | string")]
+  pub key: String,
+}
+
+#[allow(dead_code)]
+#[napi(object, object_to_js = false)]
+pub struct KeyringOptions {
+  /// Every key that may decrypt; at least one.
+  pub keys: Vec<KeyringKey>,
+  /// Id of the key that encrypts. All other keys only decrypt.
+  pub primary: String,
+  /// Encryptions allowed per key in this keyring before `encrypt` throws `ERR_KEY_LIMIT`, 1 to
+  /// 2^32-1. Default 2^30, a quarter of NIST SP 800-38D's 2^32 limit for random nonces. A warning is
+  /// emitted when a key reaches half of it.
+  pub max_encryptions_per_key: Option<f64>,
+}
+
+#[allow(dead_code)]
+#[napi(object, object_to_js = false)]
+pub struct CryptOptions {
+  /// What the data is and where it belongs (for example `'users.email:42'`). The same context
+  /// must be given to decrypt, so a ciphertext copied to another row or column fails. Up to
+  /// 64 KiB. Default: empty.
+  #[napi(ts_type = "string | Uint8Array")]
+  pub context: Option<String>,
+}
+
+/// Usage of one key, from `Keyring#usage()`.
+#[napi(object, object_from_js = false)]
+pub struct KeyUsage {
+  pub id: String,
+  pub primary: bool,
+  /// Encryptions made with this key by this keyring since it was created.
+  pub encryptions: f64,
+  /// `maxEncryptionsPerKey`.
+  pub limit: f64,
+}
+
+/// A set of AES-256-GCM keys, one of them primary. Encrypts with the primary key and decrypts
+/// with whichever key a ciphertext names. Keys cannot be read back from it.
+#[napi]
+pub struct Keyring {
+  inner: keyring::Ring,
+}
+
+fn key_bytes(value: &Unknown<'_>, name: &str) -> Result<Zeroizing<Vec<u8>>> {
+  match args::bytes(value, name)? {
+    Bytes::View(view) => Ok(Zeroizing::new(view.to_vec())),
+    Bytes::Text(text) => {
+      let text = Zeroizing::new(text);
+      crate::b64::decode_key_text(&text)
+        .map(Zeroizing::new)
+        .ok_or_else(|| Error::arg_value(name, "is not valid base64 or base64url"))
+    }
+  }
+}
+
+fn parse_options(options: &Unknown<'_>) -> Result<keyring::Ring> {
+  let options = args::object(options, "options")?;
+  let keys_value = args::field(&options, "keys")?
+    .ok_or_else(|| Error::arg_type("options.keys", "an instance of Array", "undefined"))?;
+  let mut keys = Vec::new();
+  for (index, element) in args::array(&keys_value, "options.keys", keyring::MAX_KEYS)?
+    .iter()
+    .enumerate()
+  {
+    let name = format!("options.keys[{index}]");
+    let entry = args::object(element, &name)?;
+    let id = match args::field(&entry, "id")? {
+      Some(id) => args::string(&id, &format!("{name}.id"))?,
+      None => {
+        return Err(Error::arg_type(
+          &format!("{name}.id"),
+          "of type string",
+          "undefined",
+        ))
+      }
+    };
+    let key = match args::field(&entry, "key")? {
+      Some(key) => key_bytes(&key, &format!("{name}.key"))?,
+      None => {
+        return Err(Error::arg_type(
+          &format!("{name}.key"),
+          "a Buffer, Uint8Array or base64 string",
+          "undefined",
+        ))
+      }
+    };
+    keys.push((id, key));
+  }
+  let primary = match args::field(&options, "primary")? {
+    Some(primary) => args::string(&primary, "options.primary")?,
+    None => {
+      return Err(Error::arg_type(
+        "options.primary",
+        "of type string",
+        "undefined",
+      ))
+    }
+  };
+  let limit = args::opt_u32(Some(&options), "maxEncryptionsPerKey", 1, u32::MAX)?
+    .map_or(keyring::DEFAULT_LIMIT, u64::from);
+  keyring::Ring::new(keys, &primary, limit)
+}
+
+/// `options.context` of a call, as bytes (empty when absent).
+fn context<'env>(options: Option<&Unknown<'env>>) -> Result<Option<Bytes<'env>>> {
+  let Some(options) = args::options(options, "options")? else {
+    return Ok(None);
+  };
+  let Some(value) = args::field(&options, "context")? else {
+    return Ok(None);
+  };
+  let context = args::bytes(&value, "options.context")?;
+  if context.as_ref().len() > MAX_CONTEXT_LEN {
+    return Err(Error::out_of_range(
+      "options.context",
+      format!("at most {MAX_CONTEXT_LEN} bytes"),
+    ));
+  }
+  Ok(Some(context))
+}
+
+fn context_bytes<'a>(context: &'a Option<Bytes<'_>>) -> &'a [u8] {
+  context.as_ref().map_or(&[], |c| c.as_ref())
+}
+
+/// A ciphertext argument: an envelope (Buffer/Uint8Array) or its text form (string).
+enum Sealed<'env> {
+  Binary(napi::bindgen_prelude::Uint8ArraySlice<'env>),
+  Text(String),
+}
+
+fn sealed<'env>(value: &Unknown<'env>, name: &str) -> Result<Sealed<'env>> {
+  Ok(match args::bytes(value, name)? {
+    Bytes::View(view) => Sealed::Binary(view),
+    Bytes::Text(text) => Sealed::Text(text),
+  })
+}
+
+fn to_buffer(env: &Env, mut bytes: Vec<u8>) -> napi::Result<BufferSlice<'_>> {
+  if bytes.len() <= COPY_OUTPUT_UP_TO {
+    BufferSlice::copy_from(env, &bytes)
+  } else {
+    BufferSlice::from_data(env, std::mem::take(&mut bytes))
+  }
+}
+
+/// Plaintext to JS. Small ones are copied and rampart's copy wiped; large ones are handed over.
+fn plaintext_to_buffer(
+  env: &Env,
+  mut plaintext: Zeroizing<Vec<u8>>,
+) -> napi::Result<BufferSlice<'_>> {
+  if plaintext.len() <= COPY_OUTPUT_UP_TO {
+    BufferSlice::copy_from(env, &*plaintext)
+  } else {
+    BufferSlice::from_data(env, std::mem::take(&mut *plaintext))
+  }
+}
+
+fn throw<T>(env: &Env, result: Result<T>) -> napi::Result<T> {
+  result.map_err(|e| e.into_napi(env))
+}
+
+impl Keyring {
+  fn seal(&self, env: &Env, plaintext: &[u8], context: &[u8]) -> Result<Vec<u8>> {
+    let sealed = self.inner.encrypt(plaintext, context)?;
+    if sealed.reached_warning {
+      let message = format!(
+        "rampart Keyring: key \"{}\" has made {} encryptions, half of its limit of {}; \
+         make a new key the primary soon",
+        self.inner.primary_id(),
+        self.inner.limit / 2,
+        self.inner.limit
+      );
+      // Best effort: a failure to warn must not fail the encryption.
+      let _ = emit_warning(env, &message);
+    }
+    Ok(sealed.envelope)
+  }
+
+  fn open(&self, sealed: Sealed<'_>, context: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
+    match sealed {
+      Sealed::Binary(view) => self.inner.decrypt(&view, context),
+      Sealed::Text(text) => self
+        .inner
+        .decrypt_owned(envelope::from_text(&text)?, context),
+    }
+  }
+}
+
+/// `process.emitWarning(message, { code: 'RAMPART_KEY_USAGE' })`.
+fn emit_warning(env: &Env, message: &str) -> napi::Result<()> {
+  let process: Object = env.get_global()?.get_named_property("process")?;
+  let emit: Function<FnArgs<(&str, Object)>, Unknown> =
+    process.get_named_property("emitWarning")?;
+  let mut options = Object::new(env)?;
+  options.set_named_property("code", "RAMPART_KEY_USAGE")?;
+  emit.apply(process, FnArgs::from((message, options)))?;
+  Ok(())
+}
+
+#[napi]
+impl Keyring {
+  /// Builds a keyring. Keys are copied into the addon and cannot be read back; they are wiped
+  /// from memory when the keyring is garbage-collected.
+  #[napi(constructor, ts_args_type = "options: KeyringOptions")]
+  pub fn new(env: Env, options: Unknown) -> napi::Result<Self> {
+    throw(&env, parse_options(&options).map(|inner| Keyring { inner }))
+  }
+
+  /// 32 random bytes from the operating system: a new AES-256 key.
+  #[napi(ts_return_type = "Buffer")]
+  pub fn generate_key(env: &Env) -> napi::Result<BufferSlice<'_>> {
+    let mut key = Zeroizing::new(vec![0u8; key::KEY_LEN]);
+    let filled = getrandom::fill(&mut key)
+      .map_err(|_| Error::new(Code::Internal, "the OS random number generator failed"));
+    throw(env, filled)?;
+    BufferSlice::copy_from(env, &*key)
+  }
+
+  /// The id of the key that encrypts.
+  #[napi(getter)]
+  pub fn primary_key_id(&self) -> String {
+    self.inner.primary_id().to_owned()
+  }
+
+  /// Encrypts under the primary key and returns the envelope as a Buffer.
+  #[napi(
+    ts_args_type = "plaintext: string | Uint8Array, options?: CryptOptions",
+    ts_return_type = "Buffer"
+  )]
+  pub fn encrypt<'env>(
+    &self,
+    env: &'env Env,
+    plaintext: Unknown<'env>,
+    options: Option<Unknown<'env>>,
+  ) -> napi::Result<BufferSlice<'env>> {
+    let envelope = throw(
+      env,
+      (|| {
+        let plaintext = args::bytes(&plaintext, "plaintext")?;
+        let context = context(options.as_ref())?;
+        self.seal(env, plaintext.as_ref(), context_bytes(&context))
+      })(),
+    )?;
+    to_buffer(env, envelope)
+  }
+
+  /// Encrypts like `encrypt` and returns the text form: `rmp1.` + base64url.
+  #[napi(ts_args_type = "plaintext: string | Uint8Array, options?: CryptOptions")]
+  pub fn encrypt_to_string(
+    &self,
+    env: Env,
+    plaintext: Unknown,
+    options: Option<Unknown>,
+  ) -> napi::Result<String> {
+    throw(
+      &env,
+      (|| {
+        let plaintext = args::bytes(&plaintext, "plaintext")?;
+        let context = context(options.as_ref())?;
+        let envelope = self.seal(&env, plaintext.as_ref(), context_bytes(&context))?;
+        Ok(envelope::to_text(&envelope))
+      })(),
+    )
+  }
+
+  /// Decrypts an envelope (Buffer/Uint8Array, or the text form) and returns the plaintext as a
+  /// Buffer (`.toString()` for text). Throws `ERR_DECRYPT` for anything that does not
+  /// authenticate and `ERR_KEY_NOT_FOUND` when the named key is not in this keyring.
+  #[napi(
+    ts_args_type = "ciphertext: Uint8Array | string, options?: CryptOptions",
+    ts_return_type = "Buffer"
+  )]
+  pub fn decrypt<'env>(
+    &self,
+    env: &'env Env,
+    ciphertext: Unknown<'env>,
+    options: Option<Unknown<'env>>,
+  ) -> napi::Result<BufferSlice<'env>> {
+    let plaintext = throw(
+      env,
+      (|| {
+        let sealed = sealed(&ciphertext, "ciphertext")?;
+        let context = context(options.as_ref())?;
+        self.open(sealed, context_bytes(&context))
+      })(),
+    )?;
+    plaintext_to_buffer(env, plaintext)
+  }
+
+  /// Decrypts the text form made by `encryptToString`; returns the plaintext as a Buffer.
+  #[napi(
+    ts_args_type = "text: string, options?: CryptOptions",
+    ts_return_type = "Buffer"
+  )]
+  pub fn decrypt_string<'env>(
+    &self,
+    env: &'env Env,
+    text: Unknown<'env>,
+    options: Option<Unknown<'env>>,
+  ) -> napi::Result<BufferSlice<'env>> {
+    let plaintext = throw(
+      env,
+      (|| {
+        let text = args::string(&text, "text")?;
+        let context = context(options.as_ref())?;
+        self
+          .inner
+          .decrypt_owned(envelope::from_text(&text)?, context_bytes(&context))
+      })(),
+    )?;
+    plaintext_to_buffer(env, plaintext)
+  }
+
+  /// The key id a ciphertext (Buffer or text form) names. Read from the header without
+  /// authenticating it: use it for bookkeeping, not for decisions about trust.
+  #[napi(ts_args_type = "ciphertext: Uint8Array | string")]
+  pub fn key_id(&self, env: Env, ciphertext: Unknown) -> napi::Result<String> {
+    throw(&env, key_id_of(&ciphertext))
+  }
+
+  /// True when a ciphertext is not under the primary key (so `reencrypt` would move it).
+  #[napi(ts_args_type = "ciphertext: Uint8Array | string")]
+  pub fn needs_reencrypt(&self, env: Env, ciphertext: Unknown) -> napi::Result<bool> {
+    throw(
+      &env,
+      key_id_of(&ciphertext).map(|id| id != self.inner.primary_id()),
+    )
+  }
+
+  /// Decrypts with the key the ciphertext names and encrypts again with the primary key, under
+  /// the same context. Returns the same form it was given (Buffer or text).
+  #[napi(
+    ts_args_type = "ciphertext: Uint8Array | string, options?: CryptOptions",
+    ts_return_type = "Buffer | string"
+  )]
+  pub fn reencrypt<'env>(
+    &self,
+    env: &'env Env,
+    ciphertext: Unknown<'env>,
+    options: Option<Unknown<'env>>,
+  ) -> napi::Result<Unknown<'env>> {
+    let (envelope, as_text) = throw(
+      env,
+      (|| {
+        let sealed = sealed(&ciphertext, "ciphertext")?;
+        let as_text = matches!(sealed, Sealed::Text(_));
+        let context = context(options.as_ref())?;
+        let plaintext = self.open(sealed, context_bytes(&context))?;
+        Ok((
+          self.seal(env, &plaintext, context_bytes(&context))?,
+          as_text,
+        ))
+      })(),
+    )?;
+    if as_text {
+      env
+        .create_string(envelope::to_text(&envelope))
+        .map(|s| s.to_unknown())
+    } else {
+      to_buffer(env, envelope).map(|b| b.to_unknown())
+    }
+  }
+
+  /// Encryption counts per key, for monitoring.
+  #[napi]
+  pub fn usage(&self) -> Vec<KeyUsage> {
+    let primary = self.inner.primary_id();
+    self
+      .inner
+      .entries()
+      .iter()
+      .map(|entry| KeyUsage {
+        id: entry.id.clone(),
+        primary: entry.id == primary,
+        encryptions: entry.encryptions.get() as f64,
+        limit: self.inner.limit as f64,
+      })
+      .collect()
+  }
+}
+
+fn key_id_of(ciphertext: &Unknown<'_>) -> Result<String> {
+  match sealed(ciphertext, "ciphertext")? {
+    Sealed::Binary(view) => keyring::Ring::key_id(&view).map(str::to_owned),
+    Sealed::Text(text) => {
+      let envelope = envelope::from_text(&text)?;
+      keyring::Ring::key_id(&envelope).map(str::to_owned)
+    }
+  }
+}
