@@ -47,9 +47,9 @@ test('encrypt/decrypt round trip, Buffer and text forms', () => {
   assert.notDeepEqual(ring.encrypt('same', CTX), ring.encrypt('same', CTX))
 })
 
-test('plaintexts of every size and kind, including the copy/hand-over boundary', () => {
+test('plaintexts of every size and kind', () => {
   const ring = ringA()
-  for (const size of [0, 1, 15, 16, 17, 1024, 16384, 16385, 65536, 1024 * 1024]) {
+  for (const size of [0, 1, 15, 16, 17, 1024, 65536, 1024 * 1024]) {
     const plaintext = Buffer.alloc(size, size % 251)
     const box = ring.encrypt(plaintext, CTX)
     assert.equal(box.length, size + 32)

@@ -151,33 +151,30 @@ impl Ring {
       })
   }
 
-  /// Decrypts an envelope that the caller owns, in place, and returns the plaintext.
-  pub fn decrypt_owned(&self, mut envelope: Vec<u8>, context: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
-    let parts = envelope::parse(&envelope)?;
-    let entry = self.entry_for(&parts)?;
-    let aad = envelope::associated_data(parts.header, context);
-    let (nonce, tag, body) = (parts.nonce, parts.tag, parts.body);
-    if !entry
-      .key
-      .open(nonce, &aad, tag, &mut envelope[body.clone()])
-    {
-      return Err(decrypt_error());
-    }
-    envelope.copy_within(body.clone(), 0);
-    envelope.truncate(body.len());
-    Ok(Zeroizing::new(envelope))
-  }
-
-  /// Decrypts an envelope borrowed from JavaScript into a new buffer.
-  pub fn decrypt(&self, envelope: &[u8], context: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
+  /// Decrypts an envelope. `output` receives the ciphertext and returns a buffer holding a copy
+  /// of it (a JS Buffer in the bindings), which is then decrypted in place: the plaintext is
+  /// written once, straight where the caller wants it. On failure ring zeroes the buffer.
+  pub fn decrypt_with<B: AsMut<[u8]>>(
+    &self,
+    envelope: &[u8],
+    context: &[u8],
+    output: impl FnOnce(&[u8]) -> Result<B>,
+  ) -> Result<B> {
     let parts = envelope::parse(envelope)?;
     let entry = self.entry_for(&parts)?;
     let aad = envelope::associated_data(parts.header, context);
-    let mut plaintext = Zeroizing::new(envelope[parts.body.clone()].to_vec());
-    if !entry.key.open(parts.nonce, &aad, parts.tag, &mut plaintext) {
+    let mut out = output(&envelope[parts.body.clone()])?;
+    if !entry.key.open(parts.nonce, &aad, parts.tag, out.as_mut()) {
       return Err(decrypt_error());
     }
-    Ok(plaintext)
+    Ok(out)
+  }
+
+  /// [`Ring::decrypt_with`] into memory that is wiped on drop.
+  pub fn decrypt(&self, envelope: &[u8], context: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
+    self.decrypt_with(envelope, context, |ciphertext| {
+      Ok(Zeroizing::new(ciphertext.to_vec()))
+    })
   }
 
   /// The key id an envelope names (read from its unauthenticated header).
@@ -317,7 +314,7 @@ mod tests {
     assert_eq!(Ring::key_id(&new).unwrap(), "B");
     let b = ring_with(&[("B", [2; 32])], "B");
     assert_eq!(b.decrypt(&old, b"ctx").unwrap_err().code, Code::KeyNotFound);
-    assert_eq!(&*b.decrypt_owned(new.clone(), b"ctx").unwrap(), b"secret");
+    assert_eq!(&*b.decrypt(&new, b"ctx").unwrap(), b"secret");
     // Same id, different key bytes: authentication fails, it is not a key-not-found.
     let imposter = ring_with(&[("B", [3; 32])], "B");
     assert_eq!(
