@@ -51,6 +51,33 @@ export declare class Keyring {
   usage(): Array<KeyUsage>
 }
 
+/**
+ * A rate limiter whose state lives in native memory, off the JavaScript heap. Every call is
+ * synchronous and atomic, also when worker threads share a named limiter.
+ */
+export declare class RateLimiter {
+  constructor(options: RateLimiterOptions)
+  /**
+   * Spends `cost` units (default 1, at most `limit`) of `key`'s budget if they are available.
+   * A denied hit spends nothing.
+   */
+  hit(key: string, cost?: number): RateLimitResult
+  /** What `hit` would answer, without spending anything. */
+  peek(key: string, cost?: number): RateLimitResult
+  /** Forgets `key` (its next hit starts from a full budget). Returns whether it was tracked. */
+  reset(key: string): boolean
+  /** Forgets every key (for a named limiter: in every worker). */
+  clear(): void
+  /** Keys tracked now. */
+  get size(): number
+  get limit(): number
+  get windowMs(): number
+  get algorithm(): 'gcra' | 'fixed-window' | 'sliding-window'
+  get name(): string | null
+  /** Occupancy and the counters an operator should alert on. */
+  stats(): RateLimiterStats
+}
+
 /** Changes the hashing pool (process-wide, shared by all worker threads) and returns its state. */
 export declare function configurePasswordPool(options: PasswordPoolOptions): PasswordPoolStats
 
@@ -164,6 +191,50 @@ export interface PasswordPoolStats {
   completed: number
   /** Calls rejected with `ERR_BUSY` since the process started. */
   rejected: number
+}
+
+export interface RateLimiterOptions {
+  /** Units allowed per window (1 to 4294967295). With `gcra`, also the largest burst. */
+  limit: number
+  /** Window length in milliseconds (1 to 4294967295). */
+  windowMs: number
+  /** `'gcra'` (default), `'fixed-window'` or `'sliding-window'`. */
+  algorithm?: 'gcra' | 'fixed-window' | 'sliding-window'
+  /** Most keys tracked at once (1 to 2^32-1). Default 1000000. */
+  maxKeys?: number
+  /**
+   * When `maxKeys` live keys are tracked and a new one arrives: `'reject'` (default) denies the
+   * new key; `'evict-oldest'` drops the tracked key nearest to expiry. Both are counted in
+   * `stats()`.
+   */
+  whenFull?: 'reject' | 'evict-oldest'
+  /**
+   * Share one table with every `RateLimiter` of this name in the process, in any worker
+   * thread. All of them must use the same options.
+   */
+  name?: string
+}
+
+export interface RateLimiterStats {
+  /** Keys tracked now. */
+  size: number
+  maxKeys: number
+  /** Live keys dropped to make room (`whenFull: 'evict-oldest'`). */
+  evictions: number
+  /** New keys denied because the table was full of live keys (`whenFull: 'reject'`). */
+  rejections: number
+}
+
+/** The result of `hit` or `peek`. */
+export interface RateLimitResult {
+  allowed: boolean
+  limit: number
+  /** Units left right after this call. */
+  remaining: number
+  /** Milliseconds until the key is back to its full limit. */
+  resetMs: number
+  /** When denied, milliseconds until the same call would be allowed; 0 when allowed. */
+  retryAfterMs: number
 }
 
 /**

@@ -836,6 +836,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.Keyring = nativeBinding.Keyring
+module.exports.RateLimiter = nativeBinding.RateLimiter
 module.exports.configurePasswordPool = nativeBinding.configurePasswordPool
 module.exports.hashPassword = nativeBinding.hashPassword
 module.exports.hashPasswordSync = nativeBinding.hashPasswordSync

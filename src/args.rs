@@ -175,25 +175,29 @@ pub fn field<'env>(obj: &Object<'env>, key: &str) -> Result<Option<Unknown<'env>
   })
 }
 
-/// An optional integer option in `min..=max`.
-pub fn opt_u32(obj: Option<&Object<'_>>, key: &str, min: u32, max: u32) -> Result<Option<u32>> {
-  let Some(obj) = obj else { return Ok(None) };
-  let Some(value) = field(obj, key)? else {
-    return Ok(None);
-  };
-  let name = format!("options.{key}");
-  if type_of(&value) != Some(ValueType::Number) {
-    return Err(Error::arg_type(&name, "of type number", &describe(&value)));
+/// An integer argument in `min..=max`.
+pub fn number_u32(value: &Unknown<'_>, name: &str, min: u32, max: u32) -> Result<u32> {
+  if type_of(value) != Some(ValueType::Number) {
+    return Err(Error::arg_type(name, "of type number", &describe(value)));
   }
-  let n = convert::<f64>(&value)
-    .map_err(|_| Error::new(Code::Internal, "could not read a number option"))?;
+  let n = convert::<f64>(value)
+    .map_err(|_| Error::new(Code::Internal, "could not read a number argument"))?;
   if n.fract() != 0.0 || !n.is_finite() || n < f64::from(min) || n > f64::from(max) {
     return Err(Error::out_of_range(
-      &name,
+      name,
       format!("an integer >= {min} and <= {max}"),
     ));
   }
-  Ok(Some(n as u32))
+  Ok(n as u32)
+}
+
+/// An optional integer option in `min..=max`.
+pub fn opt_u32(obj: Option<&Object<'_>>, key: &str, min: u32, max: u32) -> Result<Option<u32>> {
+  let Some(obj) = obj else { return Ok(None) };
+  match field(obj, key)? {
+    None => Ok(None),
+    Some(value) => number_u32(&value, &format!("options.{key}"), min, max).map(Some),
+  }
 }
 
 /// An optional boolean option.

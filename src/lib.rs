@@ -11,3 +11,4 @@ mod args;
 mod b64;
 mod error;
 mod password;
+mod ratelimit;
