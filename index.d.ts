@@ -64,6 +64,11 @@ export declare class RateLimiter {
   hit(key: string, cost?: number): RateLimitResult
   /** What `hit` would answer, without spending anything. */
   peek(key: string, cost?: number): RateLimitResult
+  /**
+   * Gives back up to `cost` units (default 1) that an earlier `hit` spent, for requests that
+   * turn out not to count. Never gives back more than was spent in the current window.
+   */
+  refund(key: string, cost?: number): void
   /** Forgets `key` (its next hit starts from a full budget). Returns whether it was tracked. */
   reset(key: string): boolean
   /** Forgets every key (for a named limiter: in every worker). */

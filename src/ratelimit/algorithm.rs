@@ -96,6 +96,34 @@ impl Policy {
     }
   }
 
+  /// Gives back up to `cost` units spent earlier (never more than was spent, never into an
+  /// earlier window), for callers that charge first and learn later that the call should not
+  /// have counted.
+  pub fn refund(&self, state: &mut State, now: u64, cost: u32) {
+    match self.algorithm {
+      Algorithm::Gcra => {
+        let now_s = u128::from(now) * u128::from(self.limit);
+        let back = u128::from(cost) * u128::from(self.window_ns);
+        let tat = state.get();
+        if tat > now_s {
+          state.set(tat.saturating_sub(back).max(now_s));
+        }
+      }
+      Algorithm::FixedWindow => {
+        let (start, count) = split(state);
+        if now < start.saturating_add(self.window_ns) {
+          *state = join(start, count.saturating_sub(cost));
+        }
+      }
+      Algorithm::SlidingWindow => {
+        let (start, current, previous) = split3(state);
+        if now - now % self.window_ns == start {
+          *state = join3(start, current.saturating_sub(cost), previous);
+        }
+      }
+    }
+  }
+
   /// True when the state is indistinguishable from a key never seen: dropping it changes
   /// nothing, so it is what the table removes first.
   pub fn is_fresh(&self, state: &State, now: u64) -> bool {
@@ -365,6 +393,30 @@ mod tests {
       let o = p.hit(&mut s, SEC, 1, false);
       assert!(!o.allowed);
       assert!(o.retry_after_ns > 0);
+    }
+  }
+
+  #[test]
+  fn refunds_never_exceed_what_was_spent() {
+    for algorithm in [
+      Algorithm::Gcra,
+      Algorithm::FixedWindow,
+      Algorithm::SlidingWindow,
+    ] {
+      let p = policy(algorithm, 3, 10 * SEC);
+      let mut s = State::default();
+      let now = 100 * SEC;
+      assert!(p.hit(&mut s, now, 3, true).allowed);
+      assert!(!p.hit(&mut s, now, 1, false).allowed);
+      p.refund(&mut s, now, 1);
+      assert_eq!(p.hit(&mut s, now, 1, false).remaining, 0, "{algorithm:?}");
+      assert!(p.hit(&mut s, now, 1, false).allowed, "{algorithm:?}");
+      p.refund(&mut s, now, 100);
+      let o = p.hit(&mut s, now, 1, false);
+      assert_eq!(
+        o.remaining, 2,
+        "{algorithm:?}: refunding more than spent gives back only what was spent"
+      );
     }
   }
 

@@ -237,6 +237,22 @@ impl RateLimiter {
       .map_err(|e| e.into_napi(&env))
   }
 
+  /// Gives back up to `cost` units (default 1) that an earlier `hit` spent, for requests that
+  /// turn out not to count. Never gives back more than was spent in the current window.
+  #[napi(ts_args_type = "key: string, cost?: number")]
+  pub fn refund(&self, env: Env, key: Unknown, cost: Option<Unknown>) -> napi::Result<()> {
+    let refund = || {
+      let key = key_bytes(&key)?;
+      let cost = match &cost {
+        None => 1,
+        Some(cost) => args::number_u32(cost, "cost", 0, self.table.policy.limit)?,
+      };
+      self.table.refund(key.as_bytes(), cost, table::now_ns());
+      Ok(())
+    };
+    refund().map_err(|e: Error| e.into_napi(&env))
+  }
+
   /// Forgets `key` (its next hit starts from a full budget). Returns whether it was tracked.
   #[napi(ts_args_type = "key: string")]
   pub fn reset(&self, env: Env, key: Unknown) -> napi::Result<bool> {

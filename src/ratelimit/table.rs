@@ -185,6 +185,14 @@ impl Table {
       .is_ok()
   }
 
+  /// Gives back up to `cost` units of a tracked key (see `Policy::refund`).
+  pub fn refund(&self, key: &[u8], cost: u32, now: u64) {
+    let hash = self.hash(key);
+    if let Some(state) = self.shard(Self::shard_of(hash)).get_mut(&hash) {
+      self.policy.refund(state, now, cost);
+    }
+  }
+
   /// Forgets a key. Returns whether it was tracked.
   pub fn reset(&self, key: &[u8]) -> bool {
     let hash = self.hash(key);

@@ -1,0 +1,151 @@
+// RateLimiter through the package entry point: semantics, worker-thread sharing, bounds, bad input.
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { Worker } from 'node:worker_threads'
+
+import { RateLimiter } from 'rampart'
+
+const TYPE = { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' }
+const VALUE = { name: 'TypeError', code: 'ERR_INVALID_ARG_VALUE' }
+const RANGE = { name: 'RangeError', code: 'ERR_OUT_OF_RANGE' }
+
+test('hit, peek, reset, size, clear and the result fields', () => {
+  const limiter = new RateLimiter({ limit: 3, windowMs: 60_000 })
+  assert.deepEqual(limiter.peek('k'), { allowed: true, limit: 3, remaining: 2, resetMs: 20_000, retryAfterMs: 0 })
+  assert.equal(limiter.size, 0, 'peek stores nothing')
+  assert.deepEqual(limiter.hit('k'), { allowed: true, limit: 3, remaining: 2, resetMs: 20_000, retryAfterMs: 0 })
+  assert.equal(limiter.hit('k', 2).remaining, 0)
+  const denied = limiter.hit('k')
+  assert.equal(denied.allowed, false)
+  assert.equal(denied.remaining, 0)
+  assert.ok(denied.retryAfterMs > 19_000 && denied.retryAfterMs <= 20_000, String(denied.retryAfterMs))
+  assert.ok(denied.resetMs > 59_000 && denied.resetMs <= 60_000)
+  assert.equal(limiter.size, 1)
+  assert.equal(limiter.hit('other').allowed, true)
+  assert.equal(limiter.size, 2)
+  assert.equal(limiter.reset('k'), true)
+  assert.equal(limiter.reset('k'), false)
+  assert.equal(limiter.hit('k').allowed, true)
+  limiter.clear()
+  assert.equal(limiter.size, 0)
+  assert.deepEqual([limiter.limit, limiter.windowMs, limiter.algorithm, limiter.name], [3, 60_000, 'gcra', null])
+  // A denied hit spends nothing; cost 0 asks without spending.
+  assert.equal(limiter.hit('c', 3).allowed, true)
+  assert.equal(limiter.hit('c', 1).allowed, false)
+  assert.equal(limiter.hit('c', 0).allowed, true)
+})
+
+test('refund gives back only what was spent', () => {
+  const limiter = new RateLimiter({ limit: 2, windowMs: 60_000, algorithm: 'fixed-window' })
+  limiter.hit('k', 2)
+  assert.equal(limiter.hit('k').allowed, false)
+  limiter.refund('k')
+  assert.equal(limiter.hit('k').allowed, true)
+  limiter.refund('k', 2)
+  limiter.refund('k', 2)
+  assert.equal(limiter.peek('k').remaining, 1, 'never more than the budget')
+  limiter.refund('never-seen')
+  assert.equal(limiter.size, 1)
+})
+
+test('each algorithm limits a burst to the limit', () => {
+  for (const algorithm of ['gcra', 'fixed-window', 'sliding-window']) {
+    const limiter = new RateLimiter({ limit: 5, windowMs: 10_000, algorithm })
+    const allowed = Array.from({ length: 8 }, () => limiter.hit('k').allowed).filter(Boolean).length
+    assert.equal(allowed, 5, algorithm)
+    assert.equal(limiter.algorithm, algorithm)
+  }
+})
+
+test('GCRA gives capacity back continuously', async () => {
+  const limiter = new RateLimiter({ limit: 4, windowMs: 200 })
+  for (let i = 0; i < 4; i++) assert.equal(limiter.hit('k').allowed, true)
+  const denied = limiter.hit('k')
+  assert.equal(denied.allowed, false)
+  assert.ok(denied.retryAfterMs <= 50)
+  await new Promise((resolve) => setTimeout(resolve, denied.retryAfterMs + 5))
+  assert.equal(limiter.hit('k').allowed, true)
+  assert.equal(limiter.hit('k').allowed, false)
+})
+
+test('named limiters share one table across worker threads, exactly', async () => {
+  const options = { limit: 10_000, windowMs: 3_600_000, name: `exact-${process.pid}` }
+  const here = new RateLimiter(options)
+  const source = `
+    const { parentPort, workerData } = require('node:worker_threads')
+    const { RateLimiter } = require('rampart')
+    const limiter = new RateLimiter(workerData)
+    let allowed = 0
+    for (let i = 0; i < 5000; i++) if (limiter.hit('hot').allowed) allowed++
+    parentPort.postMessage(allowed)
+  `
+  const counts = await Promise.all(
+    [1, 2, 3, 4].map(
+      () =>
+        new Promise((resolve, reject) => {
+          const worker = new Worker(source, { eval: true, workerData: options })
+          worker.once('message', resolve)
+          worker.once('error', reject)
+        }),
+    ),
+  )
+  assert.equal(counts.reduce((a, b) => a + b, 0), 10_000, `admitted ${counts.join(' + ')}`)
+  assert.equal(here.peek('hot').allowed, false, 'the main thread sees the same table')
+  assert.equal(here.name, options.name)
+  // Same name with other options is refused; unnamed limiters are independent.
+  assert.throws(() => new RateLimiter({ ...options, limit: 5 }), VALUE)
+  assert.equal(new RateLimiter({ limit: 10_000, windowMs: 3_600_000 }).hit('hot').allowed, true)
+  here.clear()
+})
+
+test('memory stays bounded under 5M distinct keys; a full table is counted, and fails closed', () => {
+  const maxKeys = 200_000
+  const limiter = new RateLimiter({ limit: 10, windowMs: 3_600_000, maxKeys })
+  globalThis.gc?.()
+  const before = process.memoryUsage()
+  let denied = 0
+  for (let i = 0; i < 5_000_000; i++) {
+    if (!limiter.hit(`k${i}`).allowed) denied++
+  }
+  const after = process.memoryUsage()
+  const stats = limiter.stats()
+  assert.equal(stats.size, maxKeys)
+  assert.equal(stats.rejections, 5_000_000 - maxKeys)
+  assert.equal(denied, 5_000_000 - maxKeys, 'keys beyond the bound are denied, not given a fresh budget')
+  const growthMiB = (after.rss - before.rss) / 2 ** 20
+  assert.ok(growthMiB < 64, `RSS grew ${growthMiB.toFixed(1)} MiB for ${maxKeys} keys`)
+  // Tracked keys keep working.
+  assert.equal(limiter.hit('k0').allowed, true)
+
+  const evicting = new RateLimiter({ limit: 10, windowMs: 3_600_000, maxKeys: 1000, whenFull: 'evict-oldest' })
+  for (let i = 0; i < 5000; i++) evicting.hit(`k${i}`)
+  const e = evicting.stats()
+  assert.equal(e.size, 1000)
+  assert.equal(e.evictions + e.rejections, 4000)
+  assert.ok(e.evictions > 0)
+})
+
+test('bad input gives documented errors, never a crash', () => {
+  for (const bad of [undefined, null, 42, 'x', []]) assert.throws(() => new RateLimiter(bad), TYPE)
+  assert.throws(() => new RateLimiter({ windowMs: 1000 }), TYPE)
+  assert.throws(() => new RateLimiter({ limit: 5 }), TYPE)
+  for (const limit of [0, -1, 1.5, 2 ** 32, NaN, Infinity]) assert.throws(() => new RateLimiter({ limit, windowMs: 1000 }), RANGE)
+  for (const windowMs of [0, -5, 0.5, 2 ** 32]) assert.throws(() => new RateLimiter({ limit: 1, windowMs }), RANGE)
+  assert.throws(() => new RateLimiter({ limit: '5', windowMs: 1000 }), TYPE)
+  assert.throws(() => new RateLimiter({ limit: 1, windowMs: 1000, algorithm: 'leaky' }), VALUE)
+  assert.throws(() => new RateLimiter({ limit: 1, windowMs: 1000, algorithm: 7 }), TYPE)
+  assert.throws(() => new RateLimiter({ limit: 1, windowMs: 1000, whenFull: 'drop' }), VALUE)
+  assert.throws(() => new RateLimiter({ limit: 1, windowMs: 1000, maxKeys: 0 }), RANGE)
+  assert.throws(() => new RateLimiter({ limit: 1, windowMs: 1000, name: '' }), RANGE)
+  assert.throws(() => new RateLimiter({ limit: 1, windowMs: 1000, name: 5 }), TYPE)
+  const limiter = new RateLimiter({ limit: 3, windowMs: 1000 })
+  for (const method of ['hit', 'peek', 'reset', 'refund']) {
+    for (const key of [undefined, null, 42, {}, Buffer.from('k'), Symbol('k')]) assert.throws(() => limiter[method](key), TYPE, method)
+    assert.throws(() => limiter[method]('k'.repeat(1025)), RANGE, method)
+  }
+  assert.equal(limiter.hit('k'.repeat(1024)).allowed, true)
+  assert.equal(limiter.hit('').allowed, true)
+  for (const cost of [-1, 4, 1.5, NaN]) assert.throws(() => limiter.hit('k', cost), RANGE)
+  assert.throws(() => limiter.hit('k', '1'), TYPE)
+  assert.throws(() => limiter.peek('k', 99), RANGE)
+})

@@ -1,0 +1,122 @@
+// Types for `rampart/express` (hand-written; checked with `tsc --noEmit` in `npm test`).
+import type { RateLimitResult, RateLimiter } from '../index.js'
+
+/** What `rateLimit` needs from a store: the native `RateLimiter`, or your own (sync or async). */
+export interface RateLimitStore {
+  hit(key: string, cost?: number): RateLimitResult | Promise<RateLimitResult>
+  peek(key: string, cost?: number): RateLimitResult | Promise<RateLimitResult>
+  reset(key: string): unknown
+}
+
+/** The smallest request/response shape the middleware uses (Express 4 and 5 both fit). */
+export interface RateLimitRequest {
+  ip?: string
+  headers: Record<string, string | string[] | undefined>
+  app?: { get(setting: string): unknown }
+  rateLimit?: RateLimitInfo
+}
+export interface RateLimitResponse {
+  statusCode: number
+  writableFinished?: boolean
+  setHeader(name: string, value: string): unknown
+  append?(name: string, value: string): unknown
+  status(code: number): RateLimitResponse
+  send(body: unknown): unknown
+  json(body: unknown): unknown
+  once(event: 'finish' | 'close', listener: () => void): unknown
+}
+export type NextFunction = (error?: unknown) => void
+
+/** Set on `req.rateLimit` for every request that reaches the limiter. */
+export interface RateLimitInfo {
+  limit: number
+  used: number
+  remaining: number
+  resetTime: Date
+  key: string
+}
+
+export interface RateLimitOptions {
+  /** Requests allowed per window per client. Default 5. */
+  limit?: number
+  /** Window in milliseconds. Default 60000. */
+  windowMs?: number
+  /** Default `'gcra'`: a client may burst `limit` requests, then gets one more every `windowMs / limit`. */
+  algorithm?: 'gcra' | 'fixed-window' | 'sliding-window'
+  /** Most clients tracked at once. Default 1000000. */
+  maxKeys?: number
+  /** When `maxKeys` live clients are tracked: deny new ones (default) or evict the one nearest to expiry. */
+  whenFull?: 'reject' | 'evict-oldest'
+  /** Share counts with every limiter of this name in the process (all worker threads). */
+  name?: string
+  /** Storage; default a native `RateLimiter` built from the options above. */
+  store?: RateLimitStore | RateLimiter
+  /** The client key. Default: `req.ip`, IPv4-mapped addresses unwrapped, IPv6 reduced to a /56. */
+  keyGenerator?: (req: any, res: any) => string
+  /** Prefix length kept for IPv6 clients by the default key (32-64), or false. Default 56. */
+  ipv6Subnet?: number | false
+  /** Requests for which this returns true are not counted or limited. */
+  skip?: (req: any, res: any) => boolean
+  /** Count only failed requests (status >= 400 by default): for login routes. */
+  skipSuccessfulRequests?: boolean
+  /** Count only successful requests. */
+  skipFailedRequests?: boolean
+  /** What counts as success for the two options above. Default: status < 400. */
+  requestWasSuccessful?: (req: any, res: any) => boolean
+  /** Sends the denial. Default: `statusCode` with `message` (JSON if an object). */
+  handler?: (req: any, res: any, next: NextFunction, options: RateLimitOptions) => unknown
+  /** Default 429. */
+  statusCode?: number
+  /** Default 'Too many requests, please try again later.' */
+  message?: unknown
+  /** IETF RateLimit header fields: 'draft-8' (default), 'draft-7', 'draft-6' (also `true`), or false. */
+  standardHeaders?: boolean | 'draft-6' | 'draft-7' | 'draft-8'
+  /** Also send X-RateLimit-Limit/Remaining/Reset (epoch seconds). Default false. */
+  legacyHeaders?: boolean
+  /** The policy name in draft-8 headers. Default like `100-in-15min`. */
+  identifier?: string
+}
+
+export type RateLimitMiddleware = (req: any, res: any, next: NextFunction) => unknown
+
+export declare function rateLimit(options?: RateLimitOptions): RateLimitMiddleware
+
+/** The default key for a client address: IPv4 as is, IPv4-mapped IPv6 unwrapped, IPv6 masked to `ipv6Subnet`. */
+export declare function ipKeyGenerator(ip: string | undefined, ipv6Subnet?: number | false): string
+
+/** A store for express-rate-limit: `rateLimit({ store: new RampartStore() })` from 'express-rate-limit'. */
+export declare class RampartStore {
+  constructor(options?: { name?: string; maxKeys?: number })
+  readonly localKeys: boolean
+  readonly prefix: string
+  init(options: { windowMs?: number }): void
+  get(key: string): { totalHits: number; resetTime: Date } | undefined
+  increment(key: string): { totalHits: number; resetTime: Date }
+  decrement(key: string): void
+  resetKey(key: string): void
+  resetAll(): void
+}
+
+export interface LoginGuardOptions {
+  /** Failures allowed per username+IP before it must wait. Default 10. */
+  maxConsecutiveFailures?: number
+  /** After those, one more attempt per this many milliseconds. Default 3600000 (1 hour). */
+  blockMs?: number
+  /** Failures allowed per IP per day, over all usernames. Default 100. */
+  maxFailuresPerIpPerDay?: number
+  maxKeys?: number
+  /** Share the counts across worker threads under this name. */
+  name?: string
+}
+export interface LoginAttempt {
+  username: string
+  ip: string
+}
+
+/** Login brute-force protection: check before the password, fail on a wrong one, succeed on a right one. */
+export declare class LoginGuard {
+  constructor(options?: LoginGuardOptions)
+  check(attempt: LoginAttempt): { allowed: boolean; retryAfterMs: number }
+  fail(attempt: LoginAttempt): void
+  succeed(attempt: LoginAttempt): void
+}
