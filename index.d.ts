@@ -224,6 +224,8 @@ export interface RateLimiterStats {
   /** Keys tracked now. */
   size: number
   maxKeys: number
+  /** Native memory held by the key table, in bytes (none of it is on the JavaScript heap). */
+  memoryBytes: number
   /** Live keys dropped to make room (`whenFull: 'evict-oldest'`). */
   evictions: number
   /** New keys denied because the table was full of live keys (`whenFull: 'reject'`). */

@@ -41,8 +41,10 @@ function npm(args, cwd, env = process.env) {
 const APP_CJS = `
 const express = require('express')
 const { hashPassword, verifyPassword, needsRehash } = require('rampart')
+const { rateLimit } = require('rampart/express')
 const app = express()
 app.use(express.json())
+app.use(rateLimit({ limit: 10, windowMs: 60_000 }))
 app.post('/register', async (req, res) => {
   const hash = await hashPassword(req.body.password)
   res.json({ hash, ok: await verifyPassword(hash, req.body.password), rehash: needsRehash(hash) })
@@ -54,13 +56,14 @@ const server = app.listen(0, '127.0.0.1', async () => {
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ password: 'correct horse' }),
   })
-  console.log(JSON.stringify({ ...(await response.json()), binding: require.resolve('rampart-${PLATFORM}') }))
+  console.log(JSON.stringify({ ...(await response.json()), rateLimit: response.headers.get('ratelimit'), binding: require.resolve('rampart-${PLATFORM}') }))
   server.close()
 })
 `
 
 const APP_MJS = `
-import { Keyring, hashPassword, verifyPassword } from 'rampart'
+import { Keyring, RateLimiter, hashPassword, verifyPassword } from 'rampart'
+import { LoginGuard } from 'rampart/express'
 import rampart from 'rampart'
 const dynamic = await import('rampart')
 const hash = await hashPassword('correct horse')
@@ -68,6 +71,7 @@ const ring = new Keyring({ keys: [{ id: 'k', key: Keyring.generateKey() }], prim
 console.log(JSON.stringify({
   hash,
   ok: await verifyPassword(hash, 'correct horse'),
+  limited: new RateLimiter({ limit: 1, windowMs: 1000 }).hit('k').allowed && typeof LoginGuard === 'function',
   decrypted: ring.decryptString(ring.encryptToString('at rest', { context: 'c' }), { context: 'c' }).toString(),
   same: rampart.hashPassword === hashPassword && dynamic.verifyPassword === verifyPassword,
 }))
@@ -103,11 +107,13 @@ test('packed tarballs install and load without a Rust toolchain (CommonJS and ES
   assert.match(cjs.hash, /^\$argon2id\$v=19\$m=19456,t=2,p=1\$/)
   assert.equal(cjs.ok, true)
   assert.equal(cjs.rehash, false)
+  assert.equal(cjs.rateLimit, '"10-in-1min";r=9;t=6')
   assert.ok(cjs.binding.startsWith(join(app, 'node_modules')), 'the binary came from the installed platform package')
 
   const esm = JSON.parse(execFileSync(process.execPath, ['main.mjs'], { cwd: app, env, encoding: 'utf8' }))
   assert.match(esm.hash, /^\$argon2id\$/)
   assert.equal(esm.ok, true)
   assert.equal(esm.decrypted, 'at rest')
+  assert.equal(esm.limited, true)
   assert.equal(esm.same, true)
 })

@@ -66,6 +66,8 @@ pub struct RateLimiterStats {
   /// Keys tracked now.
   pub size: f64,
   pub max_keys: f64,
+  /// Native memory held by the key table, in bytes (none of it is on the JavaScript heap).
+  pub memory_bytes: f64,
   /// Live keys dropped to make room (`whenFull: 'evict-oldest'`).
   pub evictions: f64,
   /// New keys denied because the table was full of live keys (`whenFull: 'reject'`).
@@ -300,6 +302,7 @@ impl RateLimiter {
     RateLimiterStats {
       size: c.size as f64,
       max_keys: self.table.max_keys as f64,
+      memory_bytes: c.memory_bytes as f64,
       evictions: c.evictions as f64,
       rejections: c.rejections as f64,
     }

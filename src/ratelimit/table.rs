@@ -62,6 +62,8 @@ type Shard = HashMap<u64, State, BuildHasherDefault<Spread>>;
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counters {
   pub size: usize,
+  /// Bytes held by the key table: slots (allocated capacity × entry size) and control bytes.
+  pub memory_bytes: usize,
   pub evictions: u64,
   pub rejections: u64,
 }
@@ -213,8 +215,14 @@ impl Table {
   }
 
   pub fn counters(&self) -> Counters {
+    let slot = std::mem::size_of::<(u64, State)>() + 1;
+    let memory_bytes = (0..SHARDS)
+      .map(|i| self.shard(i).capacity() * slot)
+      .sum::<usize>()
+      + std::mem::size_of::<Self>();
     Counters {
       size: self.len.load(Ordering::Acquire),
+      memory_bytes,
       evictions: self.evictions.load(Ordering::Relaxed),
       rejections: self.rejections.load(Ordering::Relaxed),
     }
