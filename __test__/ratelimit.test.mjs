@@ -148,4 +148,12 @@ test('bad input gives documented errors, never a crash', () => {
   for (const cost of [-1, 4, 1.5, NaN]) assert.throws(() => limiter.hit('k', cost), RANGE)
   assert.throws(() => limiter.hit('k', '1'), TYPE)
   assert.throws(() => limiter.peek('k', 99), RANGE)
+  // The internal fast path behind hit/peek refuses anything but a private Float64Array(3+).
+  const shared = new Float64Array(new SharedArrayBuffer(24))
+  for (const out of [undefined, [0, 0, 0], new Float64Array(2), new Float32Array(3), new Uint8Array(24), shared]) {
+    assert.throws(() => limiter._apply('k', 1, true, out), TYPE)
+  }
+  const out = new Float64Array(4)
+  assert.equal(limiter._apply('fresh', undefined, false, out), true)
+  assert.deepEqual([...out], [2, 334, 0, 0])
 })

@@ -2,7 +2,7 @@
 // `rampart/express`: rate-limiting middleware on the native RateLimiter, a store for
 // express-rate-limit, and a login brute-force guard.
 
-const { RateLimiter } = require('../index.js')
+const { RateLimiter } = require('./index.js')
 const { ipKeyGenerator } = require('./ip.js')
 const { LoginGuard } = require('./login-guard.js')
 

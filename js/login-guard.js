@@ -3,7 +3,7 @@
 // counted per username+IP (consecutive failures, long memory) and per IP (failures per day),
 // read before the password is checked, charged only on failure, and cleared on success.
 
-const { RateLimiter } = require('../index.js')
+const { RateLimiter } = require('./index.js')
 
 const HOUR = 3_600_000
 

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
 
 use napi::bindgen_prelude::{Object, Unknown};
-use napi::Env;
+use napi::{Env, JsValue, ValueType};
 use napi_derive::napi;
 
 use crate::args;
@@ -167,34 +167,105 @@ fn key_bytes(key: &Unknown<'_>) -> Result<String> {
 }
 
 impl RateLimiter {
+  fn cost(&self, cost: Option<&Unknown<'_>>) -> Result<u32> {
+    match cost {
+      None => Ok(1),
+      Some(cost) if args::type_of(cost) == Some(ValueType::Undefined) => Ok(1),
+      Some(cost) => args::number_u32(cost, "cost", 0, self.table.policy.limit),
+    }
+  }
+
+  fn outcome(
+    &self,
+    key: &Unknown<'_>,
+    cost: Option<&Unknown<'_>>,
+    charge: bool,
+  ) -> Result<Outcome> {
+    let key = key_bytes(key)?;
+    let cost = self.cost(cost)?;
+    Ok(
+      self
+        .table
+        .hit(key.as_bytes(), cost, charge, table::now_ns()),
+    )
+  }
+
   fn apply(
     &self,
     key: &Unknown<'_>,
     cost: Option<&Unknown<'_>>,
     charge: bool,
   ) -> Result<RateLimitResult> {
-    let key = key_bytes(key)?;
-    let limit = self.table.policy.limit;
-    let cost = match cost {
-      None => 1,
-      Some(cost) => args::number_u32(cost, "cost", 0, limit)?,
-    };
     let Outcome {
       allowed,
       remaining,
       reset_ns,
       retry_after_ns,
-    } = self
-      .table
-      .hit(key.as_bytes(), cost, charge, table::now_ns());
+    } = self.outcome(key, cost, charge)?;
     Ok(RateLimitResult {
       allowed,
-      limit,
+      limit: self.table.policy.limit,
       remaining,
       reset_ms: ms_ceil(reset_ns),
       retry_after_ms: ms_ceil(retry_after_ns),
     })
   }
+}
+
+/// The three numbers of a result, written into a caller's `Float64Array` of length 3 or more:
+/// building an object here costs about twice the rest of a hit (see the README's benchmark).
+/// Refuses typed arrays over a `SharedArrayBuffer`, so no other thread can touch the memory.
+fn write_result(env: &Env, out: &Unknown<'_>, outcome: &Outcome) -> Result<()> {
+  use napi::sys;
+  let invalid = || {
+    Error::arg_type(
+      "out",
+      "a Float64Array of length 3 over an ArrayBuffer",
+      &args::describe(out),
+    )
+  };
+  if !out.is_typedarray().unwrap_or(false) {
+    return Err(invalid());
+  }
+  let mut kind = 0;
+  let mut length = 0usize;
+  let mut data = std::ptr::null_mut();
+  let mut buffer = std::ptr::null_mut();
+  let mut offset = 0usize;
+  let mut is_plain_buffer = false;
+  // SAFETY: `out` is a live value of this call's handle scope and is a typed array (checked
+  // above); the out-pointers are valid locals.
+  let ok = unsafe {
+    sys::napi_get_typedarray_info(
+      env.raw(),
+      out.raw(),
+      &mut kind,
+      &mut length,
+      &mut data,
+      &mut buffer,
+      &mut offset,
+    ) == sys::Status::napi_ok
+      && sys::napi_is_arraybuffer(env.raw(), buffer, &mut is_plain_buffer) == sys::Status::napi_ok
+  };
+  if !ok
+    || kind != sys::TypedarrayType::float64_array
+    || length < 3
+    || data.is_null()
+    || !is_plain_buffer
+  {
+    return Err(invalid());
+  }
+  let values = [
+    f64::from(outcome.remaining),
+    ms_ceil(outcome.reset_ns),
+    ms_ceil(outcome.retry_after_ns),
+  ];
+  // SAFETY: `data` points at `length >= 3` f64 elements of a Float64Array (whose elements are
+  // always 8-byte aligned) over an ordinary, non-shared ArrayBuffer, so only this thread can
+  // reach the memory, and no JavaScript runs during this synchronous call. The array is an
+  // argument of the call, so it stays alive; a detached buffer reports length 0 and is refused.
+  unsafe { std::ptr::copy_nonoverlapping(values.as_ptr(), data.cast::<f64>(), 3) };
+  Ok(())
 }
 
 #[napi]
@@ -226,6 +297,28 @@ impl RateLimiter {
       .map_err(|e| e.into_napi(&env))
   }
 
+  /// Internal fast path behind `hit` and `peek` (the package entry point wraps the class): returns
+  /// `allowed` and writes `[remaining, resetMs, retryAfterMs]` into `out`.
+  #[napi(
+    js_name = "_apply",
+    ts_args_type = "key: string, cost: number | undefined, charge: boolean, out: Float64Array"
+  )]
+  pub fn apply_into(
+    &self,
+    env: Env,
+    key: Unknown,
+    cost: Unknown,
+    charge: bool,
+    out: Unknown,
+  ) -> napi::Result<bool> {
+    let run = || {
+      let outcome = self.outcome(&key, Some(&cost), charge)?;
+      write_result(&env, &out, &outcome)?;
+      Ok(outcome.allowed)
+    };
+    run().map_err(|e: Error| e.into_napi(&env))
+  }
+
   /// What `hit` would answer, without spending anything.
   #[napi(ts_args_type = "key: string, cost?: number")]
   pub fn peek(
@@ -245,10 +338,7 @@ impl RateLimiter {
   pub fn refund(&self, env: Env, key: Unknown, cost: Option<Unknown>) -> napi::Result<()> {
     let refund = || {
       let key = key_bytes(&key)?;
-      let cost = match &cost {
-        None => 1,
-        Some(cost) => args::number_u32(cost, "cost", 0, self.table.policy.limit)?,
-      };
+      let cost = self.cost(cost.as_ref())?;
       self.table.refund(key.as_bytes(), cost, table::now_ns());
       Ok(())
     };
