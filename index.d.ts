@@ -9,6 +9,37 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/** Signs JWTs with one key and algorithm. The key is parsed once and cannot be read back. */
+export declare class JwtSigner {
+  constructor(options: JwtSignerOptions)
+  /**
+   * Signs `payload` (a plain object of claims) and returns the compact token. Adds `iat` and
+   * `exp` (seconds), and `nbf`, `iss`, `aud`, `sub` from the options.
+   */
+  sign(payload: import('./js/jwt.js').JwtPayload, options?: JwtCallOptions): string
+  /**
+   * Fast path behind `sign` (the package entry point wraps the class): `payload` is the JSON
+   * text of the claims object.
+   */
+  _sign(payload: string, currentTime?: number): string
+  /** The algorithm this signer uses. */
+  get algorithm(): import('./js/jwt.js').JwtAlgorithm
+}
+
+/** Verifies JWTs against a key or key set with a strict claims policy. */
+export declare class JwtVerifier {
+  constructor(options: JwtVerifierOptions)
+  /**
+   * Verifies `token` (signature, algorithm, then claims) and returns its payload. Throws a
+   * coded error (`ERR_JWT_*`) otherwise; messages never include the token.
+   */
+  verify(token: string, options?: JwtCallOptions): import('./js/jwt.js').JwtPayload
+  /** Fast path behind `verify`: returns the payload as JSON text. */
+  _verify(token: string, currentTime?: number): string
+  /** The accepted algorithms. */
+  get algorithms(): import('./js/jwt.js').JwtAlgorithm[]
+}
+
 /**
  * A set of AES-256-GCM keys, one of them primary. Encrypts with the primary key and decrypts
  * with whichever key a ciphertext names. Keys cannot be read back from it.
@@ -100,6 +131,19 @@ export interface CryptOptions {
   context?: string | Uint8Array
 }
 
+/** The header and payload of a token, decoded without any verification. */
+export interface DecodedJwt {
+  header: import('./js/jwt.js').JwtHeader
+  payload: import('./js/jwt.js').JwtPayload
+}
+
+/**
+ * Decodes a token's header and payload **without verifying anything**: for routing (reading
+ * `kid` or `iss` before choosing a verifier) and debugging, never for trust decisions. Throws
+ * `ERR_JWT_MALFORMED` for anything that is not a well-formed compact JWT.
+ */
+export declare function decodeJwtUnverified(token: string): DecodedJwt
+
 /**
  * Hashes a password with argon2id and returns its PHC string
  * (`$argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>`), computed on rampart's hashing pool.
@@ -132,6 +176,68 @@ export interface HashPasswordOptions {
  * for scripts and tests, not for request handlers.
  */
 export declare function hashPasswordSync(password: string | Uint8Array, options?: Omit<HashPasswordOptions, 'signal'>): string
+
+export interface JwtCallOptions {
+  /** The time to check against or to sign at, in seconds since the epoch. Default: now. */
+  currentTime?: number
+}
+
+export interface JwtSignerOptions {
+  /**
+   * `'HS256'`, `'HS384'`, `'HS512'`, `'RS256'`, `'RS384'`, `'RS512'`, `'PS256'`, `'PS384'`,
+   * `'PS512'`, `'ES256'`, `'ES384'` or `'EdDSA'`.
+   */
+  algorithm: import('./js/jwt.js').JwtAlgorithm
+  /**
+   * A PEM private key (PKCS#8, PKCS#1 or SEC1), a private JWK, a `KeyObject`, or for HS* a
+   * secret (Buffer or string) at least as long as the hash (32, 48 or 64 bytes).
+   */
+  key: string | Uint8Array | import('node:crypto').JsonWebKey | import('node:crypto').KeyObject
+  /** Written as the `kid` header. Defaults to the JWK's `kid`. */
+  keyId?: string
+  /** Written as `iss` in every token. */
+  issuer?: string
+  /** Written as `aud` in every token. */
+  audience?: string | string[]
+  /** Written as `sub` in every token (usually the payload carries it instead). */
+  subject?: string
+  /** Seconds until `exp` (1 to ten years). Default 900 (15 minutes). A payload `exp` wins. */
+  expiresIn?: number
+  /** Seconds from now until `nbf`. Default: no `nbf`. */
+  notBefore?: number
+  /** The `typ` header. Default `'JWT'`; for OAuth access tokens `'at+jwt'` (RFC 9068). */
+  typ?: string
+}
+
+export interface JwtVerifierOptions {
+  /** The algorithms accepted; required, never inferred. Each must suit the key. */
+  algorithms: import('./js/jwt.js').JwtAlgorithm[]
+  /**
+   * A PEM public (or private) key, a JWK, a JWKS (`{ keys: [...] }`, chosen by `kid`), a
+   * `KeyObject`, or for HS* the shared secret.
+   */
+  key: string | Uint8Array | import('node:crypto').JsonWebKey | { keys: import('node:crypto').JsonWebKey[] } | import('node:crypto').KeyObject
+  /** Accepted `iss` value(s); makes `iss` required. */
+  issuer?: string | string[]
+  /** Accepted audience(s); makes `aud` required. Without it, a token carrying `aud` is refused. */
+  audience?: string | string[]
+  /** Required `sub` value. */
+  subject?: string
+  /** Seconds of clock skew allowed for `exp`, `nbf` and `iat` (0 to 3600). Default 0. */
+  clockTolerance?: number
+  /** Largest token age in seconds, from `iat` (which it makes required). */
+  maxAge?: number
+  /** Whether `exp` is required. Default true; false is weaker and must be chosen. */
+  requireExp?: boolean
+  /** Claims that must be present. */
+  requiredClaims?: Array<string>
+  /** Required `typ` header (compared case-insensitively, `application/` optional). */
+  typ?: string
+  /** Extension headers your application processes, which tokens may list in `crit`. */
+  critHeaders?: Array<string>
+  /** Longest token accepted, in bytes, checked before any decoding. Default 16384. */
+  maxTokenLength?: number
+}
 
 /** One key of a keyring. */
 export interface KeyringKey {

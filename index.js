@@ -835,9 +835,12 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.JwtSigner = nativeBinding.JwtSigner
+module.exports.JwtVerifier = nativeBinding.JwtVerifier
 module.exports.Keyring = nativeBinding.Keyring
 module.exports.RateLimiter = nativeBinding.RateLimiter
 module.exports.configurePasswordPool = nativeBinding.configurePasswordPool
+module.exports.decodeJwtUnverified = nativeBinding.decodeJwtUnverified
 module.exports.hashPassword = nativeBinding.hashPassword
 module.exports.hashPasswordSync = nativeBinding.hashPasswordSync
 module.exports.needsRehash = nativeBinding.needsRehash

@@ -10,7 +10,7 @@ import { createCipheriv, createDecipheriv, randomBytes, webcrypto } from 'node:c
 
 import { Keyring } from 'rampart'
 
-import { QUICK, machine, median, publish } from './common.mjs'
+import { QUICK, machine, median, publish, rate as rateFor } from './common.mjs'
 
 const ROUNDS = QUICK ? 1 : 5
 const ROUND_MS = QUICK ? 100 : 400
@@ -68,25 +68,6 @@ for (const c of contenders) {
   if (!Buffer.from(await c.decrypt(box)).equals(pt)) throw new Error(`${c.name} does not round-trip`)
 }
 
-/** Calls per second for `fn` over about ROUND_MS; async functions are awaited one at a time. */
-async function rate(fn, isAsync) {
-  let calls = 0
-  let batch = 1
-  const start = process.hrtime.bigint()
-  const deadline = start + BigInt(ROUND_MS) * 1_000_000n
-  let now = start
-  while (now < deadline) {
-    for (let i = 0; i < batch; i++) {
-      if (isAsync) await fn()
-      else fn()
-    }
-    calls += batch
-    batch = Math.min(batch * 2, 256)
-    now = process.hrtime.bigint()
-  }
-  return (calls * 1e9) / Number(now - start)
-}
-
 const results = new Map()
 for (let round = 0; round < ROUNDS; round++) {
   for (const size of SIZES) {
@@ -100,7 +81,7 @@ for (let round = 0; round < ROUNDS; round++) {
       ]) {
         const key = `${c.name}|${op}|${size}`
         const rates = results.get(key) ?? []
-        rates.push(await rate(fn, c.async))
+        rates.push(await rateFor(fn, c.async, ROUND_MS))
         results.set(key, rates)
       }
       globalThis.gc?.()

@@ -39,3 +39,22 @@ export function publish(name, table) {
   writeFileSync(readme, `${text.slice(0, from + begin.length)}\n${table}\n${text.slice(to)}`)
   console.error(`README.md: ${name} table updated`)
 }
+
+/** Calls per second for `fn` over about `ms` milliseconds; async functions are awaited one at a time. */
+export async function rate(fn, isAsync, ms) {
+  let calls = 0
+  let batch = 1
+  const start = process.hrtime.bigint()
+  const deadline = start + BigInt(ms) * 1_000_000n
+  let now = start
+  while (now < deadline) {
+    for (let i = 0; i < batch; i++) {
+      if (isAsync) await fn()
+      else fn()
+    }
+    calls += batch
+    batch = Math.min(batch * 2, 256)
+    now = process.hrtime.bigint()
+  }
+  return (calls * 1e9) / Number(now - start)
+}

@@ -1,6 +1,7 @@
 'use strict'
 // The package entry point: the native bindings from the generated loader (../index.js), with
-// RateLimiter#hit and #peek on a faster path. Building the result object in native code costs
+// RateLimiter#hit and #peek, and JwtSigner#sign and JwtVerifier#verify (./jwt.js), on faster
+// paths. Building the result object in native code costs
 // about twice the rest of a hit, so the addon writes three numbers into a scratch array and the
 // object is built here, where V8 makes it almost free. Types: ../index.d.ts describes the same API.
 
@@ -31,4 +32,6 @@ class RateLimiter extends native.RateLimiter {
   }
 }
 
-module.exports = { ...require('../index.js'), RateLimiter }
+const { JwtSigner, JwtVerifier } = require('./jwt.js').wrap(native.JwtSigner, native.JwtVerifier)
+
+module.exports = { ...native, RateLimiter, JwtSigner, JwtVerifier }

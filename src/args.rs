@@ -223,3 +223,47 @@ pub fn opt_secret(obj: Option<&Object<'_>>, key: &str) -> Result<Option<Zeroizin
     Some(value) => secret_bytes(&value, &format!("options.{key}")).map(Some),
   }
 }
+
+/// A finite number argument in `min..=max`.
+pub fn number_f64(value: &Unknown<'_>, name: &str, min: f64, max: f64) -> Result<f64> {
+  if type_of(value) != Some(ValueType::Number) {
+    return Err(Error::arg_type(name, "of type number", &describe(value)));
+  }
+  let n = convert::<f64>(value)
+    .map_err(|_| Error::new(Code::Internal, "could not read a number argument"))?;
+  if !n.is_finite() || n < min || n > max {
+    return Err(Error::out_of_range(name, format!(">= {min} and <= {max}")));
+  }
+  Ok(n)
+}
+
+/// An optional string option.
+pub fn opt_string(obj: &Object<'_>, key: &str) -> Result<Option<String>> {
+  field(obj, key)?
+    .map(|value| string(&value, &format!("options.{key}")))
+    .transpose()
+}
+
+/// An optional option that is a string or an array of strings (at most `max`), as a list.
+pub fn opt_strings(obj: &Object<'_>, key: &str, max: usize) -> Result<Option<Vec<String>>> {
+  let name = format!("options.{key}");
+  let Some(value) = field(obj, key)? else {
+    return Ok(None);
+  };
+  if type_of(&value) == Some(ValueType::String) {
+    return Ok(Some(vec![read_string(&value)?]));
+  }
+  if !value.is_array().unwrap_or(false) {
+    return Err(Error::arg_type(
+      &name,
+      "of type string or an array of strings",
+      &describe(&value),
+    ));
+  }
+  array(&value, &name, max)?
+    .iter()
+    .enumerate()
+    .map(|(i, item)| string(item, &format!("{name}[{i}]")))
+    .collect::<Result<Vec<_>>>()
+    .map(Some)
+}

@@ -32,6 +32,20 @@ pub enum Code {
   Decrypt,
   /// A key reached its encryption limit (random nonces); rotate to a new primary key.
   KeyLimit,
+  /// A token is not a well-formed compact JWS/JWT (segments, base64url, JSON, size).
+  JwtMalformed,
+  /// A token's `alg` is `none`, not in `algorithms`, or not the key's kind.
+  JwtAlgNotAllowed,
+  /// A token's signature does not verify.
+  JwtSignatureInvalid,
+  /// A token's `exp` has passed (or its age is over `maxAge`).
+  JwtExpired,
+  /// A token's `nbf` is still in the future.
+  JwtNotYetValid,
+  /// A claim is missing, of the wrong type or not the expected value (see `claim`).
+  JwtClaimInvalid,
+  /// No key matches the token's `kid`.
+  JwtKeyNotFound,
   /// The operation was cancelled through its `AbortSignal` (name `AbortError`).
   Aborted,
   /// Something that should not happen (out of memory, a closed pool); a bug report is welcome.
@@ -59,6 +73,13 @@ impl Code {
       Code::KeyNotFound => "ERR_KEY_NOT_FOUND",
       Code::Decrypt => "ERR_DECRYPT",
       Code::KeyLimit => "ERR_KEY_LIMIT",
+      Code::JwtMalformed => "ERR_JWT_MALFORMED",
+      Code::JwtAlgNotAllowed => "ERR_JWT_ALG_NOT_ALLOWED",
+      Code::JwtSignatureInvalid => "ERR_JWT_SIGNATURE_INVALID",
+      Code::JwtExpired => "ERR_JWT_EXPIRED",
+      Code::JwtNotYetValid => "ERR_JWT_NOT_YET_VALID",
+      Code::JwtClaimInvalid => "ERR_JWT_CLAIM_INVALID",
+      Code::JwtKeyNotFound => "ERR_JWT_KEY_NOT_FOUND",
       Code::Aborted => "ABORT_ERR",
       Code::Internal => "ERR_INTERNAL",
     }
@@ -79,6 +100,8 @@ impl Code {
 pub struct Error {
   pub code: Code,
   pub message: String,
+  /// For `ERR_JWT_CLAIM_INVALID`: the claim's name, set as `error.claim`.
+  pub claim: Option<String>,
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
@@ -88,6 +111,25 @@ impl Error {
     Error {
       code,
       message: message.into(),
+      claim: None,
+    }
+  }
+
+  /// `ERR_JWT_CLAIM_INVALID` for `claim`.
+  pub fn claim(claim: &str, problem: impl std::fmt::Display) -> Self {
+    Error::with_claim(
+      Code::JwtClaimInvalid,
+      claim,
+      format!("The \"{claim}\" claim {problem}"),
+    )
+  }
+
+  /// An error about one claim (`error.claim` is set to its name).
+  pub fn with_claim(code: Code, claim: &str, message: impl Into<String>) -> Self {
+    Error {
+      code,
+      message: message.into(),
+      claim: Some(claim.to_owned()),
     }
   }
 
@@ -127,6 +169,9 @@ impl Error {
     let mut object = value.coerce_to_object()?;
     if self.code == Code::Aborted {
       object.set_named_property("name", "AbortError")?;
+    }
+    if let Some(claim) = &self.claim {
+      object.set_named_property("claim", claim.as_str())?;
     }
     Ok(object)
   }

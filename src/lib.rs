@@ -10,5 +10,6 @@ mod aead;
 mod args;
 mod b64;
 mod error;
+mod jwt;
 mod password;
 mod ratelimit;

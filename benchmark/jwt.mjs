@@ -1,0 +1,160 @@
+// JWT sign and verify: rampart against jsonwebtoken (KeyObject and string/PEM key forms), jose,
+// fast-jwt (verified-token cache off and on) and @node-rs/jsonwebtoken, in one run, for HS256,
+// RS256 (2048-bit), ES256 and EdDSA.
+//
+// Every contender does the same job: the same claims (sub, role, iat, exp, iss, aud), and verify
+// checks the signature, exp, iss and aud and returns the payload. Keys are prepared once where
+// the library allows it (rampart constructors, jose KeyObjects, fast-jwt factories); the
+// "string key" rows pass the secret or PEM on every call, as most guides show. jose is
+// Promise-only and is awaited one call at a time. Every contender's tokens are checked to verify
+// with rampart (and rampart's with it) before timing. Rounds are interleaved; medians reported.
+import { createPrivateKey, createPublicKey, createSecretKey, generateKeyPairSync, randomBytes } from 'node:crypto'
+
+import * as nodeRs from '@node-rs/jsonwebtoken'
+import { createSigner, createVerifier } from 'fast-jwt'
+import * as jose from 'jose'
+import jsonwebtoken from 'jsonwebtoken'
+import { JwtSigner, JwtVerifier } from 'rampart'
+
+import { QUICK, machine, median, publish, rate, version } from './common.mjs'
+
+const ROUNDS = QUICK ? 1 : 5
+const ROUND_MS = QUICK ? 100 : 300
+const ISS = 'api.example.com'
+const AUD = 'app.example.com'
+const CLAIMS = { sub: '42', role: 'admin' }
+
+function keysFor(alg) {
+  if (alg === 'HS256') {
+    const secret = randomBytes(32).toString('base64url')
+    return { signKey: secret, verifyKey: secret, signObject: createSecretKey(Buffer.from(secret)), verifyObject: createSecretKey(Buffer.from(secret)) }
+  }
+  const pair =
+    alg === 'RS256'
+      ? generateKeyPairSync('rsa', { modulusLength: 2048 })
+      : alg === 'ES256'
+        ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
+        : generateKeyPairSync('ed25519')
+  const signKey = pair.privateKey.export({ format: 'pem', type: 'pkcs8' })
+  const verifyKey = pair.publicKey.export({ format: 'pem', type: 'spki' })
+  return { signKey, verifyKey, signObject: createPrivateKey(signKey), verifyObject: createPublicKey(verifyKey) }
+}
+
+function contendersFor(alg) {
+  const k = keysFor(alg)
+  const now = () => Math.floor(Date.now() / 1000)
+  const payload = () => ({ ...CLAIMS, iat: now(), exp: now() + 900, iss: ISS, aud: AUD })
+  const rampartSigner = new JwtSigner({ algorithm: alg, key: k.signKey, issuer: ISS, audience: AUD, expiresIn: 900 })
+  const rampartVerifier = new JwtVerifier({ algorithms: [alg], key: k.verifyKey, issuer: ISS, audience: AUD })
+  const fastVerify = createVerifier({ key: k.verifyKey, algorithms: [alg], allowedIss: ISS, allowedAud: AUD })
+  const fastVerifyCached = createVerifier({ key: k.verifyKey, algorithms: [alg], allowedIss: ISS, allowedAud: AUD, cache: true })
+  const fastSign = createSigner({ key: k.signKey, algorithm: alg, iss: ISS, aud: AUD, expiresIn: 900_000 })
+  const secretBytes = alg === 'HS256' ? new TextEncoder().encode(k.signKey) : null
+  const joseSignKey = secretBytes ?? k.signObject
+  const joseVerifyKey = secretBytes ?? k.verifyObject
+  const nodeRsAlg = alg
+  const list = [
+    {
+      name: 'rampart',
+      sign: () => rampartSigner.sign(CLAIMS),
+      verify: (t) => rampartVerifier.verify(t),
+    },
+    {
+      name: 'jsonwebtoken (KeyObject)',
+      sign: () => jsonwebtoken.sign(CLAIMS, k.signObject, { algorithm: alg, issuer: ISS, audience: AUD, expiresIn: 900 }),
+      verify: (t) => jsonwebtoken.verify(t, k.verifyObject, { algorithms: [alg], issuer: ISS, audience: AUD }),
+    },
+    {
+      name: 'jsonwebtoken (string key)',
+      sign: () => jsonwebtoken.sign(CLAIMS, k.signKey, { algorithm: alg, issuer: ISS, audience: AUD, expiresIn: 900 }),
+      verify: (t) => jsonwebtoken.verify(t, k.verifyKey, { algorithms: [alg], issuer: ISS, audience: AUD }),
+    },
+    {
+      name: 'jose',
+      async: true,
+      sign: () =>
+        new jose.SignJWT(CLAIMS).setProtectedHeader({ alg, typ: 'JWT' }).setIssuedAt().setExpirationTime('15m').setIssuer(ISS).setAudience(AUD).sign(joseSignKey),
+      verify: (t) => jose.jwtVerify(t, joseVerifyKey, { algorithms: [alg], issuer: ISS, audience: AUD }).then((r) => r.payload),
+    },
+    { name: 'fast-jwt (cache off)', sign: () => fastSign(CLAIMS), verify: (t) => fastVerify(t) },
+    { name: 'fast-jwt (cache on)', sign: null, verify: (t) => fastVerifyCached(t) },
+    {
+      name: '@node-rs/jsonwebtoken (sync)',
+      sign: () => nodeRs.signSync(payload(), k.signKey, { algorithm: nodeRsAlg }),
+      verify: (t) => nodeRs.verifySync(t, k.verifyKey, { algorithms: [nodeRsAlg], iss: [ISS], aud: [AUD] }),
+    },
+  ]
+  return { list, rampartVerifier, rampartSigner }
+}
+
+const ALGS = ['HS256', 'RS256', 'ES256', 'EdDSA']
+const suites = []
+for (const alg of ALGS) {
+  const { list, rampartVerifier } = contendersFor(alg)
+  const supported = []
+  for (const c of list) {
+    try {
+      // Interop before timing: each contender's token verifies with rampart, and rampart's with it.
+      const ownToken = c.sign ? await c.sign() : await list[0].sign()
+      const payload = rampartVerifier.verify(ownToken)
+      if (payload.sub !== '42') throw new Error('wrong payload')
+      const checked = await c.verify(await list[0].sign())
+      if (checked.sub !== '42') throw new Error('wrong payload')
+      supported.push({ ...c, token: ownToken })
+    } catch (error) {
+      console.error(`${c.name} ${alg}: skipped (${error.message})`)
+    }
+  }
+  suites.push({ alg, contenders: supported })
+}
+
+const results = new Map()
+for (let round = 0; round < ROUNDS; round++) {
+  for (const { alg, contenders } of suites) {
+    const order = contenders.map((_, i) => contenders[(i + round) % contenders.length])
+    for (const c of order) {
+      for (const [op, fn] of [
+        ['sign', c.sign],
+        ['verify', () => c.verify(c.token)],
+      ]) {
+        if (!fn) continue
+        const key = `${alg}|${op}|${c.name}`
+        const rates = results.get(key) ?? []
+        rates.push(await rate(fn, c.async, ROUND_MS))
+        results.set(key, rates)
+      }
+    }
+    globalThis.gc?.()
+  }
+  process.stderr.write('.')
+}
+process.stderr.write('\n')
+
+const rows = []
+for (const { alg, contenders } of suites) {
+  for (const op of ['sign', 'verify']) {
+    const baselineName = 'fast-jwt (cache off)'
+    const baseline = results.get(`${alg}|${op}|${baselineName}`)
+    for (const c of contenders) {
+      const rates = results.get(`${alg}|${op}|${c.name}`)
+      if (!rates) continue
+      const r = median(rates)
+      const spread = ((Math.max(...rates) - Math.min(...rates)) / r) * 100
+      const ratio = baseline ? (r / median(baseline)).toFixed(2) : '-'
+      rows.push(
+        `| ${alg} | ${op} | ${c.name} | ${Math.round(r).toLocaleString('en-US')} | ${(1e6 / r).toFixed(2)} | ${ratio} | ${ROUNDS > 1 ? spread.toFixed(1) : '-'} |`,
+      )
+    }
+  }
+}
+const versions = ['jsonwebtoken', 'jose', 'fast-jwt', '@node-rs/jsonwebtoken'].map((n) => `${n} ${version(n)}`).join(', ')
+publish(
+  'jwt',
+  [
+    `Measured ${machine()}; rampart ${version('rampart')}, ${versions}; ${ROUNDS} interleaved round(s) of ${ROUND_MS} ms per case, median reported.`,
+    '',
+    '| alg | op | implementation | ops/s | µs/op | speed vs fast-jwt (cache off) | spread % |',
+    '| --- | --- | --- | ---: | ---: | ---: | ---: |',
+    ...rows,
+  ].join('\n'),
+)

@@ -1,0 +1,627 @@
+//! JWS algorithms and keys: parsed once (PEM, JWK or secret) into ring key objects, then used
+//! to sign and verify. The key, never the token or a guess from a string, decides which
+//! algorithms it can serve.
+
+use ring::hmac;
+use ring::rand::SystemRandom;
+use ring::signature::{self, EcdsaKeyPair, Ed25519KeyPair, KeyPair, RsaKeyPair, UnparsedPublicKey};
+use serde_json::Value;
+use zeroize::Zeroizing;
+
+use super::der;
+use super::pem;
+
+/// The algorithms rampart signs and verifies (RFC 7518 §3, RFC 8037).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Alg {
+  HS256,
+  HS384,
+  HS512,
+  RS256,
+  RS384,
+  RS512,
+  PS256,
+  PS384,
+  PS512,
+  ES256,
+  ES384,
+  EdDSA,
+}
+
+/// The kind of key an algorithm needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+  Hmac,
+  Rsa,
+  P256,
+  P384,
+  Ed25519,
+}
+
+pub const ALL: [Alg; 12] = [
+  Alg::HS256,
+  Alg::HS384,
+  Alg::HS512,
+  Alg::RS256,
+  Alg::RS384,
+  Alg::RS512,
+  Alg::PS256,
+  Alg::PS384,
+  Alg::PS512,
+  Alg::ES256,
+  Alg::ES384,
+  Alg::EdDSA,
+];
+
+impl Alg {
+  /// The algorithm named exactly `name` (case-sensitive, as RFC 7515 requires).
+  pub fn from_name(name: &str) -> Option<Alg> {
+    ALL.into_iter().find(|alg| alg.name() == name)
+  }
+
+  pub const fn name(self) -> &'static str {
+    match self {
+      Alg::HS256 => "HS256",
+      Alg::HS384 => "HS384",
+      Alg::HS512 => "HS512",
+      Alg::RS256 => "RS256",
+      Alg::RS384 => "RS384",
+      Alg::RS512 => "RS512",
+      Alg::PS256 => "PS256",
+      Alg::PS384 => "PS384",
+      Alg::PS512 => "PS512",
+      Alg::ES256 => "ES256",
+      Alg::ES384 => "ES384",
+      Alg::EdDSA => "EdDSA",
+    }
+  }
+
+  pub const fn family(self) -> Family {
+    match self {
+      Alg::HS256 | Alg::HS384 | Alg::HS512 => Family::Hmac,
+      Alg::RS256 | Alg::RS384 | Alg::RS512 | Alg::PS256 | Alg::PS384 | Alg::PS512 => Family::Rsa,
+      Alg::ES256 => Family::P256,
+      Alg::ES384 => Family::P384,
+      Alg::EdDSA => Family::Ed25519,
+    }
+  }
+
+  fn hmac(self) -> Option<(hmac::Algorithm, usize)> {
+    match self {
+      Alg::HS256 => Some((hmac::HMAC_SHA256, 32)),
+      Alg::HS384 => Some((hmac::HMAC_SHA384, 48)),
+      Alg::HS512 => Some((hmac::HMAC_SHA512, 64)),
+      _ => None,
+    }
+  }
+
+  /// The smallest HMAC secret RFC 7518 §3.2 allows: the hash output size.
+  pub fn min_secret_len(self) -> usize {
+    self.hmac().map_or(0, |(_, len)| len)
+  }
+
+  fn rsa_signing(self) -> Option<&'static dyn signature::RsaEncoding> {
+    Some(match self {
+      Alg::RS256 => &signature::RSA_PKCS1_SHA256,
+      Alg::RS384 => &signature::RSA_PKCS1_SHA384,
+      Alg::RS512 => &signature::RSA_PKCS1_SHA512,
+      Alg::PS256 => &signature::RSA_PSS_SHA256,
+      Alg::PS384 => &signature::RSA_PSS_SHA384,
+      Alg::PS512 => &signature::RSA_PSS_SHA512,
+      _ => return None,
+    })
+  }
+
+  fn verification(self) -> Option<&'static dyn signature::VerificationAlgorithm> {
+    Some(match self {
+      Alg::RS256 => &signature::RSA_PKCS1_2048_8192_SHA256,
+      Alg::RS384 => &signature::RSA_PKCS1_2048_8192_SHA384,
+      Alg::RS512 => &signature::RSA_PKCS1_2048_8192_SHA512,
+      Alg::PS256 => &signature::RSA_PSS_2048_8192_SHA256,
+      Alg::PS384 => &signature::RSA_PSS_2048_8192_SHA384,
+      Alg::PS512 => &signature::RSA_PSS_2048_8192_SHA512,
+      Alg::ES256 => &signature::ECDSA_P256_SHA256_FIXED,
+      Alg::ES384 => &signature::ECDSA_P384_SHA384_FIXED,
+      Alg::EdDSA => &signature::ED25519,
+      _ => return None,
+    })
+  }
+}
+
+/// Smallest RSA modulus accepted (RFC 7518 §3.3), and the largest ring can sign with.
+pub const MIN_RSA_BITS: usize = 2048;
+
+/// Why key material was refused; the caller adds which option it came from. Never quotes it.
+pub type KeyError = String;
+
+/// A private key, ready to sign.
+pub enum PrivateKey {
+  Rsa(RsaKeyPair),
+  Ec(Family, EcdsaKeyPair),
+  Ed(Ed25519KeyPair),
+}
+
+/// A public key, ready to verify.
+#[derive(Clone)]
+pub enum PublicKey {
+  /// PKCS#1 `RSAPublicKey` DER.
+  Rsa(Vec<u8>),
+  /// Uncompressed point.
+  Ec(Family, Vec<u8>),
+  Ed(Vec<u8>),
+}
+
+/// Key material as given: a secret, or a parsed private or public key.
+pub enum Material {
+  Secret(Zeroizing<Vec<u8>>),
+  Private(Box<PrivateKey>),
+  Public(PublicKey),
+}
+
+impl Material {
+  pub fn family(&self) -> Family {
+    match self {
+      Material::Secret(_) => Family::Hmac,
+      Material::Private(private) => match **private {
+        PrivateKey::Rsa(_) => Family::Rsa,
+        PrivateKey::Ec(f, _) => f,
+        PrivateKey::Ed(_) => Family::Ed25519,
+      },
+      Material::Public(PublicKey::Rsa(_)) => Family::Rsa,
+      Material::Public(PublicKey::Ec(f, _)) => *f,
+      Material::Public(PublicKey::Ed(_)) => Family::Ed25519,
+    }
+  }
+
+  /// What this material is, for error messages ("an RSA public key", "an HMAC secret").
+  pub fn describe(&self) -> &'static str {
+    match self {
+      Material::Secret(_) => "an HMAC secret",
+      Material::Private(_) => match self.family() {
+        Family::Rsa => "an RSA private key",
+        Family::Ed25519 => "an Ed25519 private key",
+        _ => "an EC private key",
+      },
+      Material::Public(_) => match self.family() {
+        Family::Rsa => "an RSA public key",
+        Family::Ed25519 => "an Ed25519 public key",
+        _ => "an EC public key",
+      },
+    }
+  }
+}
+
+fn family_name(family: Family) -> &'static str {
+  match family {
+    Family::Hmac => "HMAC",
+    Family::Rsa => "RSA",
+    Family::P256 => "EC P-256",
+    Family::P384 => "EC P-384",
+    Family::Ed25519 => "Ed25519",
+  }
+}
+
+fn ec_signing(family: Family) -> &'static signature::EcdsaSigningAlgorithm {
+  if family == Family::P384 {
+    &signature::ECDSA_P384_SHA384_FIXED_SIGNING
+  } else {
+    &signature::ECDSA_P256_SHA256_FIXED_SIGNING
+  }
+}
+
+fn ec_point_len(family: Family) -> usize {
+  if family == Family::P384 {
+    97
+  } else {
+    65
+  }
+}
+
+fn curve_from_oid(oid: &[u8]) -> Result<Family, KeyError> {
+  match oid {
+    der::OID_P256 => Ok(Family::P256),
+    der::OID_P384 => Ok(Family::P384),
+    _ => Err("uses an EC curve other than P-256 and P-384 (ES512/P-521 is not supported)".into()),
+  }
+}
+
+fn check_rsa_bits(pkcs1_public: &[u8]) -> Result<(), KeyError> {
+  let bits = der::rsa_modulus_bits(pkcs1_public).ok_or("is not a valid RSA key")?;
+  if bits < MIN_RSA_BITS {
+    return Err(format!(
+      "is a {bits}-bit RSA key; at least {MIN_RSA_BITS} bits are required"
+    ));
+  }
+  if bits > 8192 {
+    return Err("is an RSA key over 8192 bits".into());
+  }
+  Ok(())
+}
+
+fn rsa_private(key: RsaKeyPair) -> Result<Material, KeyError> {
+  check_rsa_bits(key.public().as_ref())?;
+  Ok(Material::Private(Box::new(PrivateKey::Rsa(key))))
+}
+
+fn rejected(what: &str) -> impl Fn(ring::error::KeyRejected) -> KeyError + '_ {
+  move |e| format!("is not a valid {what} ({e})")
+}
+
+fn ec_public(family: Family, point: &[u8]) -> Result<Material, KeyError> {
+  if point.len() != ec_point_len(family) || point.first() != Some(&4) {
+    return Err("is not an uncompressed EC public key".into());
+  }
+  Ok(Material::Public(PublicKey::Ec(family, point.to_vec())))
+}
+
+/// Parses a PEM key file: PKCS#8, SPKI, PKCS#1 (RSA) or SEC1 (EC).
+pub fn from_pem(bytes: &[u8]) -> Result<Material, KeyError> {
+  let text = std::str::from_utf8(bytes).map_err(|_| "is not valid PEM text".to_owned())?;
+  let block = pem::decode(text).map_err(|problem| match problem {
+    pem::Problem::Encrypted => {
+      "is an encrypted PEM key; decrypt it first (crypto.createPrivateKey \
+       with the passphrase, then .export({ format: 'pem', type: 'pkcs8' }))"
+        .to_owned()
+    }
+    pem::Problem::Malformed => "is not a well-formed PEM key".to_owned(),
+  })?;
+  let der: &[u8] = &block.der;
+  match block.label.as_str() {
+    "PRIVATE KEY" => from_pkcs8(der),
+    "PUBLIC KEY" => from_spki(der),
+    "RSA PRIVATE KEY" => rsa_private(RsaKeyPair::from_der(der).map_err(rejected("RSA key"))?),
+    "RSA PUBLIC KEY" => {
+      check_rsa_bits(der)?;
+      Ok(Material::Public(PublicKey::Rsa(der.to_vec())))
+    }
+    "EC PRIVATE KEY" => {
+      let (private, curve, public) = der::parse_sec1(der)
+        .ok_or("is not a valid SEC1 EC key (it must include the public key)")?;
+      let family = curve_from_oid(curve)?;
+      let pair = EcdsaKeyPair::from_private_key_and_public_key(
+        ec_signing(family),
+        private,
+        public,
+        &SystemRandom::new(),
+      )
+      .map_err(rejected("EC key"))?;
+      Ok(Material::Private(Box::new(PrivateKey::Ec(family, pair))))
+    }
+    "CERTIFICATE" => Err(
+      "is an X.509 certificate; pass its public key \
+       (new crypto.X509Certificate(pem).publicKey.export({ format: 'pem', type: 'spki' }))"
+        .into(),
+    ),
+    _ => Err("is a PEM file of a kind rampart does not read".into()),
+  }
+}
+
+fn from_pkcs8(der: &[u8]) -> Result<Material, KeyError> {
+  let (algorithm, parameter) = der::pkcs8_algorithm(der).ok_or("is not a valid PKCS#8 key")?;
+  match algorithm {
+    der::OID_RSA => rsa_private(RsaKeyPair::from_pkcs8(der).map_err(rejected("RSA key"))?),
+    der::OID_EC => {
+      let family = curve_from_oid(parameter.ok_or("is an EC key without a named curve")?)?;
+      let pair = EcdsaKeyPair::from_pkcs8(ec_signing(family), der, &SystemRandom::new())
+        .map_err(rejected("EC key (it must include the public key)"))?;
+      Ok(Material::Private(Box::new(PrivateKey::Ec(family, pair))))
+    }
+    der::OID_ED25519 => {
+      let pair =
+        Ed25519KeyPair::from_pkcs8_maybe_unchecked(der).map_err(rejected("Ed25519 key"))?;
+      Ok(Material::Private(Box::new(PrivateKey::Ed(pair))))
+    }
+    _ => Err("is a key type rampart does not support (RSA, EC P-256/P-384 and Ed25519 are)".into()),
+  }
+}
+
+fn from_spki(der: &[u8]) -> Result<Material, KeyError> {
+  let spki = der::parse_spki(der).ok_or("is not a valid SubjectPublicKeyInfo key")?;
+  match spki.algorithm {
+    der::OID_RSA => {
+      check_rsa_bits(spki.key)?;
+      Ok(Material::Public(PublicKey::Rsa(spki.key.to_vec())))
+    }
+    der::OID_EC => {
+      let family = curve_from_oid(spki.parameter.ok_or("is an EC key without a named curve")?)?;
+      ec_public(family, spki.key)
+    }
+    der::OID_ED25519 if spki.key.len() == 32 => {
+      Ok(Material::Public(PublicKey::Ed(spki.key.to_vec())))
+    }
+    der::OID_ED25519 => Err("is not a valid Ed25519 public key".into()),
+    _ => Err("is a key type rampart does not support (RSA, EC P-256/P-384 and Ed25519 are)".into()),
+  }
+}
+
+/// A member of a JWK as bytes (strict base64url).
+fn jwk_bytes(
+  jwk: &serde_json::Map<String, Value>,
+  name: &str,
+) -> Result<Zeroizing<Vec<u8>>, KeyError> {
+  match jwk.get(name) {
+    Some(Value::String(text)) => crate::b64::decode_url(text)
+      .map(Zeroizing::new)
+      .ok_or_else(|| format!("has a \"{name}\" member that is not canonical base64url")),
+    Some(_) => Err(format!("has a \"{name}\" member that is not a string")),
+    None => Err(format!("has no \"{name}\" member")),
+  }
+}
+
+/// Parses a JWK (RFC 7517/7518/8037): `oct`, `RSA`, `EC` (P-256, P-384) or `OKP` (Ed25519).
+/// Returns the material with the JWK's `kid` and `alg`, if any.
+pub fn from_jwk(jwk: &Value) -> Result<(Material, Option<String>, Option<Alg>), KeyError> {
+  let Value::Object(jwk) = jwk else {
+    return Err("is not a JWK object".into());
+  };
+  let text = |name: &str| match jwk.get(name) {
+    None => Ok(None),
+    Some(Value::String(s)) => Ok(Some(s.as_str())),
+    Some(_) => Err(format!("has a \"{name}\" member that is not a string")),
+  };
+  let kid = text("kid")?.map(str::to_owned);
+  let alg = match text("alg")? {
+    None => None,
+    Some(name) => Some(
+      Alg::from_name(name).ok_or_else(|| "names an \"alg\" rampart does not support".to_owned())?,
+    ),
+  };
+  if let Some(usage) = text("use")? {
+    if usage != "sig" {
+      return Err("is not a signing key (\"use\" is not \"sig\")".into());
+    }
+  }
+  let has_private = jwk.contains_key("d");
+  let material = match text("kty")? {
+    Some("oct") => Material::Secret(jwk_bytes(jwk, "k")?),
+    Some("RSA") => {
+      let n = jwk_bytes(jwk, "n")?;
+      let e = jwk_bytes(jwk, "e")?;
+      if has_private {
+        let parts = ["d", "p", "q", "dp", "dq", "qi"].map(|name| jwk_bytes(jwk, name));
+        let mut values: Vec<Zeroizing<Vec<u8>>> = Vec::with_capacity(6);
+        for part in parts {
+          values
+            .push(part.map_err(|e| format!("{e} (RSA private JWKs need d, p, q, dp, dq and qi)"))?);
+        }
+        let mut fields: Vec<&[u8]> = vec![&[0], &n, &e];
+        fields.extend(values.iter().map(|v| v.as_slice()));
+        let pkcs1 = Zeroizing::new(der::sequence_of_uints(&fields));
+        rsa_private(RsaKeyPair::from_der(&pkcs1).map_err(rejected("RSA JWK"))?)?
+      } else {
+        let pkcs1 = der::sequence_of_uints(&[&n, &e]);
+        check_rsa_bits(&pkcs1)?;
+        Material::Public(PublicKey::Rsa(pkcs1))
+      }
+    }
+    Some("EC") => {
+      let family = match text("crv")? {
+        Some("P-256") => Family::P256,
+        Some("P-384") => Family::P384,
+        _ => return Err("uses an EC curve other than P-256 and P-384".into()),
+      };
+      let size = (ec_point_len(family) - 1) / 2;
+      let x = jwk_bytes(jwk, "x")?;
+      let y = jwk_bytes(jwk, "y")?;
+      if x.len() != size || y.len() != size {
+        return Err("has EC coordinates of the wrong length".into());
+      }
+      let mut point = vec![4u8];
+      point.extend_from_slice(&x);
+      point.extend_from_slice(&y);
+      if has_private {
+        let d = jwk_bytes(jwk, "d")?;
+        let pair = EcdsaKeyPair::from_private_key_and_public_key(
+          ec_signing(family),
+          &d,
+          &point,
+          &SystemRandom::new(),
+        )
+        .map_err(rejected("EC JWK"))?;
+        Material::Private(Box::new(PrivateKey::Ec(family, pair)))
+      } else {
+        ec_public(family, &point)?
+      }
+    }
+    Some("OKP") => {
+      if text("crv")? != Some("Ed25519") {
+        return Err("uses an OKP curve other than Ed25519".into());
+      }
+      let x = jwk_bytes(jwk, "x")?;
+      if x.len() != 32 {
+        return Err("has an Ed25519 public key of the wrong length".into());
+      }
+      if has_private {
+        let d = jwk_bytes(jwk, "d")?;
+        let pair =
+          Ed25519KeyPair::from_seed_and_public_key(&d, &x).map_err(rejected("Ed25519 JWK"))?;
+        Material::Private(Box::new(PrivateKey::Ed(pair)))
+      } else {
+        Material::Public(PublicKey::Ed(x.to_vec()))
+      }
+    }
+    _ => return Err("has a \"kty\" other than oct, RSA, EC and OKP".into()),
+  };
+  if let Some(alg) = alg {
+    if alg.family() != material.family() {
+      return Err(format!(
+        "has \"alg\" {} but is {}",
+        alg.name(),
+        material.describe()
+      ));
+    }
+  }
+  Ok((material, kid, alg))
+}
+
+impl PrivateKey {
+  pub fn public(&self) -> PublicKey {
+    match self {
+      PrivateKey::Rsa(pair) => PublicKey::Rsa(pair.public().as_ref().to_vec()),
+      PrivateKey::Ec(family, pair) => PublicKey::Ec(*family, pair.public_key().as_ref().to_vec()),
+      PrivateKey::Ed(pair) => PublicKey::Ed(pair.public_key().as_ref().to_vec()),
+    }
+  }
+}
+
+/// Checks that `material` can serve `alg`, with the reason when it cannot.
+pub fn check_pair(material: &Material, alg: Alg) -> Result<(), KeyError> {
+  if material.family() != alg.family() {
+    return Err(format!(
+      "is {}, which cannot be used with {} (it needs {} key)",
+      material.describe(),
+      alg.name(),
+      match alg.family() {
+        Family::Hmac => "an HMAC secret, not a".to_owned(),
+        other => format!("an {}", family_name(other)),
+      }
+    ));
+  }
+  if let Material::Secret(secret) = material {
+    if secret.len() < alg.min_secret_len() {
+      return Err(format!(
+        "is a {}-byte secret; {} needs at least {} bytes (RFC 7518 §3.2). Generate one with \
+         crypto.randomBytes({})",
+        secret.len(),
+        alg.name(),
+        alg.min_secret_len(),
+        alg.min_secret_len()
+      ));
+    }
+  }
+  Ok(())
+}
+
+/// A key that signs with one algorithm.
+pub enum Signer {
+  Hmac(hmac::Key),
+  Rsa(RsaKeyPair, &'static dyn signature::RsaEncoding),
+  Ec(EcdsaKeyPair),
+  Ed(Ed25519KeyPair),
+}
+
+impl Signer {
+  /// Builds the signer; `check_pair` must have passed.
+  pub fn new(material: Material, alg: Alg) -> Result<Signer, KeyError> {
+    Ok(match (material, alg.hmac(), alg.rsa_signing()) {
+      (Material::Secret(secret), Some((algorithm, _)), _) => {
+        Signer::Hmac(hmac::Key::new(algorithm, &secret))
+      }
+      (Material::Private(private), _, encoding) => match (*private, encoding) {
+        (PrivateKey::Rsa(pair), Some(encoding)) => Signer::Rsa(pair, encoding),
+        (PrivateKey::Ec(_, pair), _) => Signer::Ec(pair),
+        (PrivateKey::Ed(pair), _) => Signer::Ed(pair),
+        (PrivateKey::Rsa(_), None) => return Err("cannot be used with this algorithm".into()),
+      },
+      (Material::Public(_), _, _) => {
+        return Err("is a public key; signing needs the private key".into())
+      }
+      _ => return Err("cannot be used with this algorithm".into()),
+    })
+  }
+
+  /// The signature over `input`. Fails only if the system random generator does.
+  pub fn sign(&self, input: &[u8]) -> Option<Vec<u8>> {
+    match self {
+      Signer::Hmac(key) => Some(hmac::sign(key, input).as_ref().to_vec()),
+      Signer::Rsa(pair, encoding) => {
+        let mut out = vec![0u8; pair.public().modulus_len()];
+        pair
+          .sign(*encoding, &SystemRandom::new(), input, &mut out)
+          .ok()?;
+        Some(out)
+      }
+      Signer::Ec(pair) => pair
+        .sign(&SystemRandom::new(), input)
+        .ok()
+        .map(|s| s.as_ref().to_vec()),
+      Signer::Ed(pair) => Some(pair.sign(input).as_ref().to_vec()),
+    }
+  }
+}
+
+/// A key that verifies: HMAC keys for each allowed HS algorithm, or a public key.
+pub enum Verifier {
+  Hmac(Vec<(Alg, hmac::Key)>),
+  Public(PublicKey),
+}
+
+impl Verifier {
+  /// Builds the verifier for the `algs` this material can serve (all checked by `check_pair`).
+  pub fn new(material: Material, algs: &[Alg]) -> Verifier {
+    match material {
+      Material::Secret(secret) => Verifier::Hmac(
+        algs
+          .iter()
+          .filter_map(|&alg| {
+            alg
+              .hmac()
+              .map(|(algorithm, _)| (alg, hmac::Key::new(algorithm, &secret)))
+          })
+          .collect(),
+      ),
+      Material::Private(private) => Verifier::Public(private.public()),
+      Material::Public(public) => Verifier::Public(public),
+    }
+  }
+
+  /// Whether `signature` is valid for `input` under `alg` (constant-time for HMAC).
+  pub fn verify(&self, alg: Alg, input: &[u8], signature: &[u8]) -> bool {
+    match self {
+      Verifier::Hmac(keys) => keys
+        .iter()
+        .find(|(a, _)| *a == alg)
+        .is_some_and(|(_, key)| hmac::verify(key, input, signature).is_ok()),
+      Verifier::Public(public) => {
+        let (bytes, family) = match public {
+          PublicKey::Rsa(der) => (der, Family::Rsa),
+          PublicKey::Ec(family, point) => (point, *family),
+          PublicKey::Ed(key) => (key, Family::Ed25519),
+        };
+        match alg.verification() {
+          Some(algorithm) if alg.family() == family => UnparsedPublicKey::new(algorithm, bytes)
+            .verify(input, signature)
+            .is_ok(),
+          _ => false,
+        }
+      }
+    }
+  }
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+
+  #[test]
+  fn names_round_trip_and_are_case_sensitive() {
+    for alg in ALL {
+      assert_eq!(Alg::from_name(alg.name()), Some(alg));
+    }
+    for bad in ["none", "None", "hs256", "ES512", "", "HS256 "] {
+      assert_eq!(Alg::from_name(bad), None);
+    }
+  }
+
+  #[test]
+  fn secrets_must_be_as_long_as_the_hash() {
+    let short = Material::Secret(Zeroizing::new(vec![7; 47]));
+    assert!(check_pair(&short, Alg::HS256).is_ok());
+    assert!(check_pair(&short, Alg::HS384)
+      .unwrap_err()
+      .contains("47-byte"));
+    assert!(check_pair(&short, Alg::RS256)
+      .unwrap_err()
+      .contains("HMAC secret"));
+  }
+
+  #[test]
+  fn jwk_alg_must_match_the_key() {
+    let jwk = serde_json::json!({ "kty": "oct", "k": "AAAA", "alg": "RS256" });
+    assert!(from_jwk(&jwk).is_err());
+    let jwk = serde_json::json!({ "kty": "oct", "k": "AA==" });
+    assert!(from_jwk(&jwk).err().unwrap().contains("base64url"));
+    let jwk = serde_json::json!({ "kty": "oct", "k": "AAAA", "use": "enc" });
+    assert!(from_jwk(&jwk).is_err());
+  }
+}
