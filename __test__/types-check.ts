@@ -1,7 +1,12 @@
 // Compiled with `tsc --noEmit` (part of `npm test`): the published types accept what the README
 // shows and reject what the addon rejects at run time.
+import { generateKeyPairSync } from 'node:crypto'
+
 import {
+  JwtSigner,
+  JwtVerifier,
   Keyring,
+  decodeJwtUnverified,
   configurePasswordPool,
   hashPassword,
   hashPasswordSync,
@@ -42,5 +47,21 @@ async function usage(): Promise<void> {
   await hashPassword(42)
   // @ts-expect-error the sync twins take no signal
   hashPasswordSync('pw', { signal: AbortSignal.timeout(1) })
+
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+  const signer = new JwtSigner({ algorithm: 'ES256', key: privateKey, keyId: 'k1', issuer: 'api', audience: ['app'], expiresIn: 900 })
+  const token: string = signer.sign({ sub: '42', role: 'admin' }, { currentTime: 1_700_000_000 })
+  const verifier = new JwtVerifier({ algorithms: ['ES256'], key: publicKey.export({ format: 'jwk' }), issuer: 'api', audience: 'app' })
+  const payload = verifier.verify(token)
+  const sub: string | undefined = payload.sub
+  const exp: number | undefined = payload.exp
+  const role: unknown = payload.role
+  const kid: string | undefined = decodeJwtUnverified(token).header.kid
+  const hs = new JwtVerifier({ algorithms: ['HS256', 'HS512'], key: Buffer.alloc(64), clockTolerance: 5, maxAge: 3600, requiredClaims: ['jti'], typ: 'at+jwt' })
+  void [sub, exp, role, kid, hs, signer.algorithm, verifier.algorithms]
+  // @ts-expect-error algorithms are a fixed list, and none is not on it
+  new JwtVerifier({ algorithms: ['none'], key: 'k' })
+  // @ts-expect-error the payload is an object of claims
+  signer.sign('sub=42')
 }
 void usage

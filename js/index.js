@@ -34,4 +34,6 @@ class RateLimiter extends native.RateLimiter {
 
 const { JwtSigner, JwtVerifier } = require('./jwt.js').wrap(native.JwtSigner, native.JwtVerifier)
 
-module.exports = { ...native, RateLimiter, JwtSigner, JwtVerifier }
+// The spread of require() (not of a variable) lets Node's CommonJS lexer list every binding as a
+// named ES module export.
+module.exports = { ...require('../index.js'), RateLimiter, JwtSigner, JwtVerifier }

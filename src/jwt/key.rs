@@ -244,7 +244,13 @@ fn rsa_private(key: RsaKeyPair) -> Result<Material, KeyError> {
 }
 
 fn rejected(what: &str) -> impl Fn(ring::error::KeyRejected) -> KeyError + '_ {
-  move |e| format!("is not a valid {what} ({e})")
+  move |e| match e.to_string().as_str() {
+    "TooSmall" => {
+      format!("is an RSA key under {MIN_RSA_BITS} bits; at least {MIN_RSA_BITS} bits are required")
+    }
+    "TooLarge" => "is an RSA key over 4096 bits, the largest ring signs with".to_owned(),
+    _ => format!("is not a valid {what} ({e})"),
+  }
 }
 
 fn ec_public(family: Family, point: &[u8]) -> Result<Material, KeyError> {
@@ -377,6 +383,7 @@ pub fn from_jwk(jwk: &Value) -> Result<(Material, Option<String>, Option<Alg>), 
     Some("RSA") => {
       let n = jwk_bytes(jwk, "n")?;
       let e = jwk_bytes(jwk, "e")?;
+      check_rsa_bits(&der::sequence_of_uints(&[&n, &e]))?;
       if has_private {
         let parts = ["d", "p", "q", "dp", "dq", "qi"].map(|name| jwk_bytes(jwk, name));
         let mut values: Vec<Zeroizing<Vec<u8>>> = Vec::with_capacity(6);

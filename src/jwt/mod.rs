@@ -468,9 +468,17 @@ impl JwtSigner {
     js_name = "_sign",
     ts_args_type = "payload: string, currentTime?: number"
   )]
-  pub fn sign_fast(&self, env: Env, payload: String, now: Option<Unknown>) -> napi::Result<String> {
-    let now = throw(&env, time_arg(now.as_ref()))?;
-    throw(&env, self.sign_json(&payload, now))
+  pub fn sign_fast(
+    &self,
+    env: Env,
+    payload: Unknown,
+    now: Option<Unknown>,
+  ) -> napi::Result<String> {
+    let signed = || {
+      let payload = args::string(&payload, "payload")?;
+      self.sign_json(&payload, time_arg(now.as_ref())?)
+    };
+    throw(&env, signed())
   }
 
   /// The algorithm this signer uses.
