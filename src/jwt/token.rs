@@ -300,6 +300,12 @@ impl SignConfig {
   /// Signs the JSON object text `payload` at `now` (whole seconds), adding `iat`, `exp`, `nbf`,
   /// `iss`, `aud` and `sub` from the options where the payload does not set them.
   pub fn sign(&self, payload: &str, now: i64) -> Result<String> {
+    let claims = self.claims_json(payload, now)?;
+    self.sign_parts(claims.as_bytes())
+  }
+
+  /// The claims JSON a token signed at `now` carries (see [`SignConfig::sign`]).
+  fn claims_json(&self, payload: &str, now: i64) -> Result<String> {
     let claims = json::parse_claims(payload.as_bytes(), &[]).map_err(payload_error)?;
     let typed = claims::typed(&claims).map_err(|e| {
       let claim = e.claim.unwrap_or_default();
@@ -367,7 +373,17 @@ impl SignConfig {
       add("sub", &Value::from(subject.as_str()).to_string());
     }
     json.push('}');
-    self.sign_parts(json.as_bytes())
+    Ok(json)
+  }
+
+  /// `header.payload` without the signature, for a caller that signs it elsewhere.
+  pub fn signing_input(&self, payload: &str, now: i64) -> Result<String> {
+    let claims = self.claims_json(payload, now)?;
+    let mut input = String::with_capacity(self.header_b64.len() + claims.len() * 4 / 3 + 4);
+    input.push_str(&self.header_b64);
+    input.push('.');
+    b64::encode_url_into(claims.as_bytes(), &mut input);
+    Ok(input)
   }
 
   /// `header.payload.signature` for raw payload bytes.
