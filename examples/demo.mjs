@@ -1,6 +1,10 @@
 // `npm run demo`: a short tour of what rampart does so far (password hashing, encryption at
-// rest). The Express API example will replace this tour once the other primitives exist.
+// rest, JWTs). The Express API example will replace this tour once the other primitives exist.
+import { generateKeyPairSync } from 'node:crypto'
+
 import {
+  JwtSigner,
+  JwtVerifier,
   Keyring,
   configurePasswordPool,
   hashPassword,
@@ -64,3 +68,23 @@ const rotated = new Keyring({
 console.log(`rotate    needsReencrypt(old value)   -> ${rotated.needsReencrypt(stored)} (key ${rotated.keyId(stored)})`)
 const moved = rotated.reencrypt(stored, { context: 'users.email:42' })
 console.log(`          reencrypt(...)              -> key ${rotated.keyId(moved)}, ${rotated.decryptString(moved, { context: 'users.email:42' })}`)
+
+console.log('\n3. JWT (JwtSigner / JwtVerifier)\n')
+const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+const signer = new JwtSigner({ algorithm: 'ES256', key: privateKey, keyId: 'k1', issuer: 'api', audience: 'app', expiresIn: 900 })
+const verifier = new JwtVerifier({ algorithms: ['ES256'], key: publicKey, issuer: 'api', audience: 'app' })
+const token = signer.sign({ sub: '42', role: 'admin' })
+console.log(`sign      signer.sign({ sub, role })  -> ${token.slice(0, 60)}...`)
+console.log('verify    verifier.verify(token)      ->', verifier.verify(token))
+const [header, , signature] = token.split('.')
+const forged = `${header}.${Buffer.from(JSON.stringify({ sub: '1', role: 'admin', exp: 9999999999 })).toString('base64url')}.${signature}`
+for (const [label, attempt] of [
+  ['a forged payload', forged],
+  ['alg "none"', `${Buffer.from('{"alg":"none"}').toString('base64url')}.${token.split('.')[1]}.`],
+]) {
+  try {
+    verifier.verify(attempt)
+  } catch (error) {
+    console.log(`reject    ${label.padEnd(26)}-> ${error.code}`)
+  }
+}

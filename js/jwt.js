@@ -47,8 +47,15 @@ function wrap(NativeSigner, NativeVerifier) {
     constructor(options) {
       const plain = plainKey(options)
       super(plain)
-      // The addon accepted the key above, so it is an RSA private key of at least 2048 bits.
-      if (/^[RP]S/.test(this.algorithm)) this.#rsa = rsaSigner(this.algorithm, plain.key)
+      // The addon accepted the key above, so it is an RSA private key of at least 2048 bits. If
+      // OpenSSL reads it differently (text around the PEM block), the addon signs instead.
+      if (/^[RP]S/.test(this.algorithm)) {
+        try {
+          this.#rsa = rsaSigner(this.algorithm, plain.key)
+        } catch {
+          this.#rsa = undefined
+        }
+      }
     }
 
     /** @see NativeSigner#sign */

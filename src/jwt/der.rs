@@ -73,8 +73,8 @@ pub struct Spki<'a> {
   pub key: &'a [u8],
 }
 
-pub fn parse_spki(der: &[u8]) -> Option<Spki<'_>> {
-  let mut outer = Reader::new(der).sequence()?;
+/// An `AlgorithmIdentifier`: the algorithm OID and, when it is an OID, its parameter (the curve).
+fn algorithm_identifier<'a>(outer: &mut Reader<'a>) -> Option<(&'a [u8], Option<&'a [u8]>)> {
   let mut alg = outer.sequence()?;
   let algorithm = alg.read(OID)?;
   let parameter = if alg.peek_tag() == Some(OID) {
@@ -82,6 +82,12 @@ pub fn parse_spki(der: &[u8]) -> Option<Spki<'_>> {
   } else {
     None
   };
+  Some((algorithm, parameter))
+}
+
+pub fn parse_spki(der: &[u8]) -> Option<Spki<'_>> {
+  let mut outer = Reader::new(der).sequence()?;
+  let (algorithm, parameter) = algorithm_identifier(&mut outer)?;
   let bits = outer.read(BIT_STRING)?;
   let (&unused, key) = bits.split_first()?;
   if unused != 0 {
@@ -98,14 +104,7 @@ pub fn parse_spki(der: &[u8]) -> Option<Spki<'_>> {
 pub fn pkcs8_algorithm(der: &[u8]) -> Option<(&[u8], Option<&[u8]>)> {
   let mut outer = Reader::new(der).sequence()?;
   outer.read(INTEGER)?;
-  let mut alg = outer.sequence()?;
-  let algorithm = alg.read(OID)?;
-  let parameter = if alg.peek_tag() == Some(OID) {
-    alg.read(OID)
-  } else {
-    None
-  };
-  Some((algorithm, parameter))
+  algorithm_identifier(&mut outer)
 }
 
 /// SEC1 `ECPrivateKey`: (private scalar, curve OID, public point).

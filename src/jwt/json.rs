@@ -407,29 +407,17 @@ mod tests {
         "{text:?}"
       );
     }
-    let deep = format!(
-      "{{\"a\":{}{}}}",
-      "[".repeat(MAX_DEPTH),
-      "]".repeat(MAX_DEPTH)
-    );
-    assert_eq!(
-      parse_claims(deep.as_bytes(), &[]).unwrap_err(),
-      Problem::TooDeep
-    );
-    let deep_aud = format!(
-      "{{\"aud\":{}{}}}",
-      "[".repeat(MAX_DEPTH),
-      "]".repeat(MAX_DEPTH)
-    );
-    assert_eq!(
-      parse_claims(deep_aud.as_bytes(), &[]).unwrap_err(),
-      Problem::TooDeep
-    );
-    let ok = format!(
-      "{{\"a\":{}{}}}",
-      "[".repeat(MAX_DEPTH - 1),
-      "]".repeat(MAX_DEPTH - 1)
-    );
+    let nested = |name: &str, depth: usize| {
+      format!("{{\"{name}\":{}{}}}", "[".repeat(depth), "]".repeat(depth))
+    };
+    for name in ["a", "aud"] {
+      let deep = nested(name, MAX_DEPTH);
+      assert_eq!(
+        parse_claims(deep.as_bytes(), &[]).unwrap_err(),
+        Problem::TooDeep
+      );
+    }
+    let ok = nested("a", MAX_DEPTH - 1);
     assert!(parse_claims(ok.as_bytes(), &[]).is_ok());
   }
 

@@ -341,8 +341,12 @@ impl SignConfig {
     }
 
     let mut json = String::with_capacity(payload.len() + 96);
-    let body = payload.trim_end();
-    json.push_str(&body[..body.len() - 1]);
+    // A parsed object's text ends with `}` once JSON whitespace is trimmed.
+    let body = payload
+      .trim_end_matches([' ', '\t', '\n', '\r'])
+      .strip_suffix('}')
+      .ok_or_else(|| Error::arg_value("payload", "is not a JSON object"))?;
+    json.push_str(body);
     let mut first = claims.members == 0;
     let mut add = |name: &str, value: &str| {
       if !first {
