@@ -125,6 +125,31 @@ export declare class RateLimiter {
   stats(): RateLimiterStats
 }
 
+/**
+ * Redacts secrets from log lines, JSON documents, objects and free text. Rules are compiled
+ * once; the input is never modified.
+ */
+export declare class Redactor {
+  constructor(options?: RedactorOptions)
+  /**
+   * Redacts a JSON text (a log line) and returns valid JSON: the same text byte for byte except
+   * the secrets. Input that is not JSON, too long or too deep comes back as the censor, a JSON
+   * string (a trailing newline is kept).
+   */
+  redactJson(json: string | Uint8Array): string
+  /**
+   * A redacted copy of `value` (through JSON: what `JSON.stringify` keeps). The input is never
+   * modified.
+   */
+  redact(value: unknown): any
+  /** Redacts the value-pattern secrets in free text (messages, stack traces, URLs). */
+  redactText(text: string | Uint8Array): string
+  /** The keys redacted when `keys` is not given. */
+  static defaultKeys(): Array<string>
+  /** Every value pattern, all on by default. */
+  static patternNames(): Array<string>
+}
+
 /** Changes the hashing pool (process-wide, shared by all worker threads) and returns its state. */
 export declare function configurePasswordPool(options: PasswordPoolOptions): PasswordPoolStats
 
@@ -359,6 +384,32 @@ export interface RateLimitResult {
   resetMs: number
   /** When denied, milliseconds until the same call would be allowed; 0 when allowed. */
   retryAfterMs: number
+}
+
+export interface RedactorOptions {
+  /**
+   * Member names redacted at any depth, matched ignoring case and separators (`apiKey` matches
+   * `X-Api-Key`, `api_key` and `userApiKey`). Replaces the defaults (`Redactor.defaultKeys()`).
+   */
+  keys?: Array<string>
+  /** Exact paths: `a.b`, `a["x-y"]`, `items[*].pin`, `*.token`, `**.ssn` (`**`: any depth). */
+  paths?: Array<string>
+  /**
+   * Value patterns looked for inside every string. Replaces the defaults (all of
+   * `Redactor.patternNames()`); `[]` turns value scanning off.
+   */
+  patterns?: Array<string>
+  /** What a secret becomes. Default `'[REDACTED]'`. */
+  censor?: string
+  /**
+   * A key (32 bytes or more) for pseudonyms: each secret becomes `[hmac:<16 hex digits>]`, the
+   * same for the same secret, so lines can be correlated without revealing the value.
+   */
+  pseudonymKey?: Uint8Array | string
+  /** `'last4'` keeps the last four digits of card numbers found by pattern. Default `'full'`. */
+  cardMask?: 'full' | 'last4'
+  /** Longest input read, in bytes (default 1 MiB); longer input is redacted whole. */
+  maxLength?: number
 }
 
 /**

@@ -839,6 +839,7 @@ module.exports.JwtSigner = nativeBinding.JwtSigner
 module.exports.JwtVerifier = nativeBinding.JwtVerifier
 module.exports.Keyring = nativeBinding.Keyring
 module.exports.RateLimiter = nativeBinding.RateLimiter
+module.exports.Redactor = nativeBinding.Redactor
 module.exports.configurePasswordPool = nativeBinding.configurePasswordPool
 module.exports.decodeJwtUnverified = nativeBinding.decodeJwtUnverified
 module.exports.hashPassword = nativeBinding.hashPassword

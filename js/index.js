@@ -1,7 +1,7 @@
 'use strict'
 // The package entry point: the native bindings from the generated loader (../index.js), with
-// RateLimiter#hit and #peek, and JwtSigner#sign and JwtVerifier#verify (./jwt.js), on faster
-// paths. Building the result object in native code costs
+// RateLimiter#hit and #peek, JwtSigner#sign and JwtVerifier#verify (./jwt.js), and
+// Redactor#redact (./redact.js), on faster paths. Building the result object in native code costs
 // about twice the rest of a hit, so the addon writes three numbers into a scratch array and the
 // object is built here, where V8 makes it almost free. Types: ../index.d.ts describes the same API.
 
@@ -33,7 +33,8 @@ class RateLimiter extends native.RateLimiter {
 }
 
 const { JwtSigner, JwtVerifier } = require('./jwt.js').wrap(native.JwtSigner, native.JwtVerifier)
+const Redactor = require('./redact.js').wrap(native.Redactor)
 
 // The spread of require() (not of a variable) lets Node's CommonJS lexer list every binding as a
 // named ES module export.
-module.exports = { ...require('../index.js'), RateLimiter, JwtSigner, JwtVerifier }
+module.exports = { ...require('../index.js'), RateLimiter, JwtSigner, JwtVerifier, Redactor }

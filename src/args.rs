@@ -6,9 +6,9 @@
 //! panics, whatever the input.
 
 use napi::bindgen_prelude::{
-  Array, FromNapiValue, JsObjectValue, Object, Uint8ArraySlice, Unknown,
+  Array, FnArgs, FromNapiValue, Function, JsObjectValue, Object, Uint8ArraySlice, Unknown,
 };
-use napi::{JsValue, ValueType};
+use napi::{Env, JsValue, ValueType};
 use zeroize::Zeroizing;
 
 use crate::error::{Code, Error, Result};
@@ -266,4 +266,25 @@ pub fn opt_strings(obj: &Object<'_>, key: &str, max: usize) -> Result<Option<Vec
     .map(|(i, item)| string(item, &format!("{name}[{i}]")))
     .collect::<Result<Vec<_>>>()
     .map(Some)
+}
+
+/// `JSON.stringify(value)` through the engine, so getters, `toJSON` and cycles behave exactly as
+/// in JavaScript (a cycle throws the engine's own TypeError).
+pub fn stringify(env: &Env, value: Unknown<'_>) -> napi::Result<Option<String>> {
+  let json: Object = env.get_global()?.get_named_property("JSON")?;
+  let function: Function<FnArgs<(Unknown,)>, Unknown> = json.get_named_property("stringify")?;
+  let out = function.apply(json, FnArgs::from((value,)))?;
+  if out.get_type()? != ValueType::String {
+    return Ok(None);
+  }
+  // SAFETY: `out` is a string value in the current scope; String's conversion checks the type.
+  unsafe { <String as napi::bindgen_prelude::FromNapiValue>::from_napi_value(env.raw(), out.raw()) }
+    .map(Some)
+}
+
+/// `JSON.parse(text)` through the engine.
+pub fn parse_json<'env>(env: &'env Env, text: &str) -> napi::Result<Unknown<'env>> {
+  let json: Object = env.get_global()?.get_named_property("JSON")?;
+  let function: Function<FnArgs<(&str,)>, Unknown> = json.get_named_property("parse")?;
+  function.apply(json, FnArgs::from((text,)))
 }

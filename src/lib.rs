@@ -13,3 +13,4 @@ mod error;
 mod jwt;
 mod password;
 mod ratelimit;
+mod redact;

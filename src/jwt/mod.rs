@@ -13,7 +13,7 @@ mod token;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use napi::bindgen_prelude::{FnArgs, Function, JsObjectValue, Object, Unknown};
+use napi::bindgen_prelude::{JsObjectValue, Object, Unknown};
 use napi::{Env, JsValue, ValueType};
 use napi_derive::napi;
 use serde_json::Value;
@@ -124,27 +124,6 @@ fn now_seconds() -> f64 {
     .map_or(0.0, |d| d.as_secs_f64())
 }
 
-/// `JSON.stringify(value)` through the engine, so getters, `toJSON` and cycles behave exactly as
-/// in JavaScript (a cycle throws the engine's own TypeError).
-fn stringify(env: &Env, value: Unknown<'_>) -> napi::Result<Option<String>> {
-  let json: Object = env.get_global()?.get_named_property("JSON")?;
-  let function: Function<FnArgs<(Unknown,)>, Unknown> = json.get_named_property("stringify")?;
-  let out = function.apply(json, FnArgs::from((value,)))?;
-  if out.get_type()? != ValueType::String {
-    return Ok(None);
-  }
-  // SAFETY: `out` is a string value in the current scope; String's conversion checks the type.
-  unsafe { <String as napi::bindgen_prelude::FromNapiValue>::from_napi_value(env.raw(), out.raw()) }
-    .map(Some)
-}
-
-/// `JSON.parse(text)` through the engine.
-fn parse<'env>(env: &'env Env, text: &str) -> napi::Result<Unknown<'env>> {
-  let json: Object = env.get_global()?.get_named_property("JSON")?;
-  let function: Function<FnArgs<(&str,)>, Unknown> = json.get_named_property("parse")?;
-  function.apply(json, FnArgs::from((text,)))
-}
-
 /// The key option, read as a JWK/JWKS (objects), PEM or secret (strings and bytes).
 enum KeyInput {
   Text(zeroize::Zeroizing<Vec<u8>>),
@@ -164,7 +143,7 @@ fn key_input(env: &Env, options: &Object<'_>) -> napi::Result<Result<KeyInput>> 
   };
   match args::type_of(&value) {
     Some(ValueType::Object) if !value.is_typedarray().unwrap_or(false) => {
-      let text = stringify(env, value)?;
+      let text = args::stringify(env, value)?;
       Ok(
         text
           .and_then(|text| serde_json::from_str(&text).ok())
@@ -457,7 +436,7 @@ impl JwtSigner {
         Error::arg_type("payload", "a plain object", &args::describe(&payload)).into_napi(&env),
       );
     }
-    let json = stringify(&env, payload)?.unwrap_or_default();
+    let json = args::stringify(&env, payload)?.unwrap_or_default();
     let now = throw(&env, current_time(options.as_ref()))?;
     throw(&env, self.sign_json(&json, now))
   }
@@ -546,7 +525,7 @@ impl JwtVerifier {
       self.verify_json(&token, now)
     };
     let payload = throw(env, verified())?;
-    parse(env, &payload)
+    args::parse_json(env, &payload)
   }
 
   /// Fast path behind `verify`: returns the payload as JSON text.
@@ -592,7 +571,7 @@ pub fn decode_jwt_unverified<'env>(
   };
   let (header, payload) = throw(env, decoded())?;
   let mut out = Object::new(env)?;
-  out.set_named_property("header", parse(env, &header)?)?;
-  out.set_named_property("payload", parse(env, &payload)?)?;
+  out.set_named_property("header", args::parse_json(env, &header)?)?;
+  out.set_named_property("payload", args::parse_json(env, &payload)?)?;
   Ok(out)
 }

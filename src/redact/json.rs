@@ -1,0 +1,521 @@
+//! One pass over a JSON text that copies it byte for byte except the secrets: values whose key
+//! or path is secret, and secrets found by pattern inside string values. The walk validates the
+//! JSON as it goes; anything it cannot read fails closed.
+
+use std::borrow::Cow;
+
+use super::censor::Replacer;
+use super::patterns::Scanner;
+use super::rules::{self, Keys, Segment, Step};
+
+/// Deepest nesting read; deeper input fails closed.
+pub const MAX_DEPTH: usize = 128;
+
+/// Everything a `Redactor` applies.
+pub struct Policy {
+  pub keys: Keys,
+  pub paths: Vec<Vec<Step>>,
+  pub scanner: Scanner,
+  pub replacer: Replacer,
+  pub max_len: usize,
+}
+
+/// The input could not be read as JSON (or was too long or too deep).
+#[derive(Debug)]
+pub struct Unreadable;
+
+type Parsed = Result<(), Unreadable>;
+
+impl Policy {
+  /// The redacted JSON text, or `Unreadable`. Returns `None` when nothing changed (the caller
+  /// can hand back the input as it is).
+  pub fn redact_json(&self, input: &str) -> Result<Option<String>, Unreadable> {
+    if input.len() > self.max_len {
+      return Err(Unreadable);
+    }
+    let line_candidates = if self.scanner.is_empty() {
+      0
+    } else {
+      self.scanner.candidates(input.as_bytes())
+    };
+    let mut walker = Walker {
+      input,
+      bytes: input.as_bytes(),
+      pos: 0,
+      out: None,
+      last: 0,
+      path: Vec::new(),
+      policy: self,
+      line_candidates,
+      skipping: 0,
+      key_buffer: String::new(),
+    };
+    walker.ws();
+    walker.value(0)?;
+    walker.ws();
+    if walker.pos != walker.bytes.len() {
+      return Err(Unreadable);
+    }
+    Ok(walker.out.map(|mut out| {
+      out.push_str(&input[walker.last..]);
+      out
+    }))
+  }
+
+  /// What unreadable input becomes: the censor as a JSON string (a trailing newline is kept, as
+  /// log lines end with one).
+  pub fn fail_closed(&self, input: &str) -> String {
+    let mut text = String::new();
+    self.replacer.replace(input, false, &mut text);
+    let mut out = serde_json::Value::from(text).to_string();
+    if input.ends_with('\n') {
+      out.push('\n');
+    }
+    out
+  }
+
+  /// Redacts the pattern secrets in free text; `None` when there are none.
+  pub fn redact_text(&self, text: &str) -> Option<String> {
+    if self.scanner.is_empty() {
+      return None;
+    }
+    let candidates = self.scanner.candidates(text.as_bytes());
+    self.replace_found(text, candidates)
+  }
+
+  fn replace_found(&self, text: &str, candidates: u64) -> Option<String> {
+    if candidates == 0 {
+      return None;
+    }
+    let found = self.scanner.scan(text, candidates);
+    if found.is_empty() {
+      return None;
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for f in found {
+      out.push_str(&text[last..f.start]);
+      self
+        .replacer
+        .replace(&text[f.start..f.end], f.card, &mut out);
+      last = f.end;
+    }
+    out.push_str(&text[last..]);
+    Some(out)
+  }
+}
+
+struct Walker<'a> {
+  input: &'a str,
+  bytes: &'a [u8],
+  pos: usize,
+  /// The output so far, once something has been replaced; `None` while nothing has.
+  out: Option<String>,
+  /// Input before this offset is already in `out`.
+  last: usize,
+  path: Vec<Segment<'a>>,
+  policy: &'a Policy,
+  line_candidates: u64,
+  /// Inside a value that is being replaced whole: validate only.
+  skipping: usize,
+  key_buffer: String,
+}
+
+impl<'a> Walker<'a> {
+  fn peek(&self) -> Option<u8> {
+    self.bytes.get(self.pos).copied()
+  }
+
+  fn ws(&mut self) {
+    while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+      self.pos += 1;
+    }
+  }
+
+  fn expect(&mut self, byte: u8) -> Parsed {
+    if self.peek() == Some(byte) {
+      self.pos += 1;
+      Ok(())
+    } else {
+      Err(Unreadable)
+    }
+  }
+
+  /// Replaces input `start..end` with `text`.
+  fn replace(&mut self, start: usize, end: usize, text: &str) {
+    let out = self
+      .out
+      .get_or_insert_with(|| String::with_capacity(self.input.len() + 16));
+    out.push_str(&self.input[self.last..start]);
+    out.push_str(text);
+    self.last = end;
+  }
+
+  fn value(&mut self, depth: usize) -> Parsed {
+    if depth > MAX_DEPTH {
+      return Err(Unreadable);
+    }
+    match self.peek().ok_or(Unreadable)? {
+      b'{' => self.object(depth),
+      b'[' => self.array(depth),
+      b'"' => self.string_value(),
+      b't' => self.literal(b"true"),
+      b'f' => self.literal(b"false"),
+      b'n' => self.literal(b"null"),
+      b'-' | b'0'..=b'9' => self.number(),
+      _ => Err(Unreadable),
+    }
+  }
+
+  fn literal(&mut self, word: &[u8]) -> Parsed {
+    if self.bytes[self.pos..].starts_with(word) {
+      self.pos += word.len();
+      Ok(())
+    } else {
+      Err(Unreadable)
+    }
+  }
+
+  fn digits(&mut self) -> usize {
+    let start = self.pos;
+    while self.peek().is_some_and(|b| b.is_ascii_digit()) {
+      self.pos += 1;
+    }
+    self.pos - start
+  }
+
+  fn number(&mut self) -> Parsed {
+    if self.peek() == Some(b'-') {
+      self.pos += 1;
+    }
+    match self.peek() {
+      Some(b'0') => self.pos += 1,
+      Some(b'1'..=b'9') => {
+        self.digits();
+      }
+      _ => return Err(Unreadable),
+    }
+    if self.peek() == Some(b'.') {
+      self.pos += 1;
+      if self.digits() == 0 {
+        return Err(Unreadable);
+      }
+    }
+    if matches!(self.peek(), Some(b'e' | b'E')) {
+      self.pos += 1;
+      if matches!(self.peek(), Some(b'+' | b'-')) {
+        self.pos += 1;
+      }
+      if self.digits() == 0 {
+        return Err(Unreadable);
+      }
+    }
+    Ok(())
+  }
+
+  /// Reads a string at `pos` (on its opening quote). Returns the contents, decoded when it has
+  /// escapes, and whether it had any.
+  fn string(&mut self) -> Result<(Cow<'a, str>, bool), Unreadable> {
+    self.expect(b'"')?;
+    let start = self.pos;
+    let rest = &self.bytes[start..];
+    let at = memchr::memchr2(b'"', b'\\', rest).ok_or(Unreadable)?;
+    if rest[..at].iter().any(|&b| b < 0x20) {
+      return Err(Unreadable);
+    }
+    if rest[at] == b'"' {
+      self.pos = start + at + 1;
+      return Ok((Cow::Borrowed(&self.input[start..start + at]), false));
+    }
+    // An escape: decode the whole string from its start.
+    self.decode_escaped().map(|s| (Cow::Owned(s), true))
+  }
+
+  fn hex4(&mut self) -> Result<u32, Unreadable> {
+    let digits = self.bytes.get(self.pos..self.pos + 4).ok_or(Unreadable)?;
+    let text = std::str::from_utf8(digits).map_err(|_| Unreadable)?;
+    if !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+      return Err(Unreadable);
+    }
+    self.pos += 4;
+    u32::from_str_radix(text, 16).map_err(|_| Unreadable)
+  }
+
+  fn decode_escaped(&mut self) -> Result<String, Unreadable> {
+    let mut out = String::new();
+    loop {
+      let rest = &self.bytes[self.pos..];
+      let at = memchr::memchr2(b'"', b'\\', rest).ok_or(Unreadable)?;
+      if rest[..at].iter().any(|&b| b < 0x20) {
+        return Err(Unreadable);
+      }
+      out.push_str(&self.input[self.pos..self.pos + at]);
+      self.pos += at;
+      if self.bytes[self.pos] == b'"' {
+        self.pos += 1;
+        return Ok(out);
+      }
+      self.pos += 1;
+      let escape = self.peek().ok_or(Unreadable)?;
+      self.pos += 1;
+      match escape {
+        b'"' => out.push('"'),
+        b'\\' => out.push('\\'),
+        b'/' => out.push('/'),
+        b'b' => out.push('\u{8}'),
+        b'f' => out.push('\u{c}'),
+        b'n' => out.push('\n'),
+        b'r' => out.push('\r'),
+        b't' => out.push('\t'),
+        b'u' => {
+          let first = self.hex4()?;
+          let code =
+            if (0xd800..0xdc00).contains(&first) && self.bytes[self.pos..].starts_with(b"\\u") {
+              let save = self.pos;
+              self.pos += 2;
+              let second = self.hex4()?;
+              if (0xdc00..0xe000).contains(&second) {
+                0x10000 + ((first - 0xd800) << 10) + (second - 0xdc00)
+              } else {
+                self.pos = save;
+                first
+              }
+            } else {
+              first
+            };
+          out.push(char::from_u32(code).unwrap_or('\u{fffd}'));
+        }
+        _ => return Err(Unreadable),
+      }
+    }
+  }
+
+  fn string_value(&mut self) -> Parsed {
+    let start = self.pos;
+    let (text, escaped) = self.string()?;
+    if self.skipping > 0 || self.line_candidates == 0 && !escaped || self.policy.scanner.is_empty()
+    {
+      return Ok(());
+    }
+    let candidates = self.policy.scanner.candidates(text.as_bytes());
+    if let Some(redacted) = self.policy.replace_found(&text, candidates) {
+      let literal = serde_json::Value::from(redacted).to_string();
+      self.replace(start, self.pos, &literal);
+    }
+    Ok(())
+  }
+
+  /// Whether the member or element at the current path (already pushed) is secret.
+  fn secret_here(&mut self, key: Option<&str>) -> bool {
+    if let Some(key) = key {
+      rules::normalize(key, &mut self.key_buffer);
+      if self.policy.keys.matches(&self.key_buffer) {
+        return true;
+      }
+    }
+    self
+      .policy
+      .paths
+      .iter()
+      .any(|steps| rules::path_matches(steps, &self.path))
+  }
+
+  /// Reads the member or element value at `pos`, replacing it whole when `secret`.
+  fn member_value(&mut self, depth: usize, secret: bool) -> Parsed {
+    if !secret || self.skipping > 0 {
+      return self.value(depth + 1);
+    }
+    let start = self.pos;
+    self.skipping += 1;
+    let result = self.value(depth + 1);
+    self.skipping -= 1;
+    result?;
+    let raw = &self.input[start..self.pos];
+    let secret_text = match serde_json::from_str::<String>(raw) {
+      Ok(s) => s,
+      Err(_) => raw.to_owned(),
+    };
+    let mut censored = String::new();
+    self
+      .policy
+      .replacer
+      .replace(&secret_text, false, &mut censored);
+    let literal = serde_json::Value::from(censored).to_string();
+    self.replace(start, self.pos, &literal);
+    Ok(())
+  }
+
+  fn tracking(&self) -> bool {
+    !self.policy.paths.is_empty() && self.skipping == 0
+  }
+
+  fn object(&mut self, depth: usize) -> Parsed {
+    self.expect(b'{')?;
+    self.ws();
+    if self.peek() == Some(b'}') {
+      self.pos += 1;
+      return Ok(());
+    }
+    loop {
+      self.ws();
+      let (key, _) = self.string()?;
+      self.ws();
+      self.expect(b':')?;
+      self.ws();
+      let secret = if self.skipping > 0 {
+        false
+      } else {
+        if self.tracking() {
+          self.path.push(Segment::Name(key.clone()));
+        }
+        self.secret_here(Some(&key))
+      };
+      let result = self.member_value(depth, secret);
+      if self.tracking() {
+        self.path.pop();
+      }
+      result?;
+      self.ws();
+      match self.peek() {
+        Some(b',') => self.pos += 1,
+        Some(b'}') => {
+          self.pos += 1;
+          return Ok(());
+        }
+        _ => return Err(Unreadable),
+      }
+    }
+  }
+
+  fn array(&mut self, depth: usize) -> Parsed {
+    self.expect(b'[')?;
+    self.ws();
+    if self.peek() == Some(b']') {
+      self.pos += 1;
+      return Ok(());
+    }
+    let mut index = 0;
+    loop {
+      self.ws();
+      let secret = if self.tracking() {
+        self.path.push(Segment::Index(index));
+        self.secret_here(None)
+      } else {
+        false
+      };
+      let result = self.member_value(depth, secret);
+      if self.tracking() {
+        self.path.pop();
+      }
+      result?;
+      index += 1;
+      self.ws();
+      match self.peek() {
+        Some(b',') => self.pos += 1,
+        Some(b']') => {
+          self.pos += 1;
+          return Ok(());
+        }
+        _ => return Err(Unreadable),
+      }
+    }
+  }
+}
+
+#[cfg(test)]
+mod tests {
+  use super::super::censor::{Censor, Replacer};
+  use super::super::patterns::{self, Scanner};
+  use super::*;
+
+  fn policy(paths: &[&str]) -> Policy {
+    let keys: Vec<String> = rules::DEFAULT_KEYS.iter().map(|s| s.to_string()).collect();
+    let names: Vec<String> = patterns::names().iter().map(|s| s.to_string()).collect();
+    Policy {
+      keys: Keys::new(&keys).unwrap(),
+      paths: paths
+        .iter()
+        .map(|p| rules::parse_path(p).unwrap())
+        .collect(),
+      scanner: Scanner::new(&names).unwrap(),
+      replacer: Replacer {
+        censor: Censor::Text("[REDACTED]".into()),
+        card_last4: false,
+      },
+      max_len: 1 << 20,
+    }
+  }
+
+  fn run(p: &Policy, input: &str) -> String {
+    match p.redact_json(input) {
+      Ok(Some(out)) => out,
+      Ok(None) => input.to_owned(),
+      Err(Unreadable) => p.fail_closed(input),
+    }
+  }
+
+  #[test]
+  fn keys_at_any_depth_after_unescaping() {
+    let p = policy(&[]);
+    assert_eq!(
+      run(
+        &p,
+        r#"{"user":{"name":"a","Password":"x","n":[{"API_KEY":{"deep":1}}]}}"#
+      ),
+      r#"{"user":{"name":"a","Password":"[REDACTED]","n":[{"API_KEY":"[REDACTED]"}]}}"#
+    );
+    assert_eq!(
+      run(&p, r#"{"pass\u0077ord": "x"}"#),
+      r#"{"pass\u0077ord": "[REDACTED]"}"#
+    );
+  }
+
+  #[test]
+  fn paths_and_values() {
+    let p = policy(&[
+      r#"req.headers["x-custom"]"#,
+      "items[*].pin",
+      "**.ssn",
+      "list[1]",
+    ]);
+    assert_eq!(
+      run(
+        &p,
+        r#"{"req":{"headers":{"x-custom":"v","X-Custom":"kept"}},"items":[{"pin":1234},{"pin":"5"}],"a":{"b":{"ssn":"1"}},"list":[1,2,3]}"#
+      ),
+      r#"{"req":{"headers":{"x-custom":"[REDACTED]","X-Custom":"kept"}},"items":[{"pin":"[REDACTED]"},{"pin":"[REDACTED]"}],"a":{"b":{"ssn":"[REDACTED]"}},"list":[1,"[REDACTED]",3]}"#
+    );
+    assert_eq!(
+      run(
+        &p,
+        r#"{"msg":"GET /cb?token=abc123 card 4111 1111 1111 1111"}"#
+      ),
+      r#"{"msg":"GET /cb?token=[REDACTED] card [REDACTED]"}"#
+    );
+    let escaped = r#"{"msg":"\u0065yJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig"}"#;
+    assert_eq!(run(&p, escaped), r#"{"msg":"[REDACTED]"}"#);
+  }
+
+  #[test]
+  fn clean_input_is_untouched_and_bad_input_fails_closed() {
+    let p = policy(&["a.b"]);
+    let clean = "{ \"n\" : 1.50e+3 , \"s\":\"caf\u{e9} \\n\", \"a\": [true,false,null,-0] }\n";
+    assert!(p.redact_json(clean).unwrap().is_none());
+    for bad in [
+      "{",
+      "{\"a\":}",
+      "[1,]",
+      "01",
+      "{\"a\":1}x",
+      "\"\u{1}\"",
+      "{\"a\":\"\\x\"}",
+      "nul",
+      "",
+    ] {
+      assert_eq!(run(&p, bad), "\"[REDACTED]\"", "{bad:?}");
+    }
+    assert_eq!(run(&p, "{oops}\n"), "\"[REDACTED]\"\n");
+    let deep = format!("{}{}", "[".repeat(MAX_DEPTH + 2), "]".repeat(MAX_DEPTH + 2));
+    assert_eq!(run(&p, &deep), "\"[REDACTED]\"");
+  }
+}

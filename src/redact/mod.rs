@@ -1,0 +1,228 @@
+//! Log redaction bindings: the `Redactor` class. Rules are compiled once, in the constructor;
+//! every call is one synchronous pass over a string (a log line costs less than a thread hop).
+
+mod censor;
+mod json;
+mod patterns;
+mod rules;
+
+use napi::bindgen_prelude::{Object, ToNapiValue, Unknown};
+use napi::{Env, ValueType};
+use napi_derive::napi;
+use ring::hmac;
+
+use crate::args::{self, Bytes};
+use crate::error::{Error, Result};
+use censor::{Censor, Replacer};
+use json::Policy;
+
+const MAX_RULES: usize = 1000;
+const DEFAULT_MAX_LENGTH: u32 = 1024 * 1024;
+const MAX_CENSOR_LEN: usize = 256;
+
+#[allow(dead_code)]
+#[napi(object, object_to_js = false)]
+pub struct RedactorOptions {
+  /// Member names redacted at any depth, matched ignoring case and separators (`apiKey` matches
+  /// `X-Api-Key`, `api_key` and `userApiKey`). Replaces the defaults (`Redactor.defaultKeys()`).
+  pub keys: Option<Vec<String>>,
+  /// Exact paths: `a.b`, `a["x-y"]`, `items[*].pin`, `*.token`, `**.ssn` (`**`: any depth).
+  pub paths: Option<Vec<String>>,
+  /// Value patterns looked for inside every string. Replaces the defaults (all of
+  /// `Redactor.patternNames()`); `[]` turns value scanning off.
+  pub patterns: Option<Vec<String>>,
+  /// What a secret becomes. Default `'[REDACTED]'`.
+  pub censor: Option<String>,
+  /// A key (32 bytes or more) for pseudonyms: each secret becomes `[hmac:<16 hex digits>]`, the
+  /// same for the same secret, so lines can be correlated without revealing the value.
+  #[napi(ts_type = "Uint8Array | string")]
+  pub pseudonym_key: Option<String>,
+  /// `'last4'` keeps the last four digits of card numbers found by pattern. Default `'full'`.
+  #[napi(ts_type = "'full' | 'last4'")]
+  pub card_mask: Option<String>,
+  /// Longest input read, in bytes (default 1 MiB); longer input is redacted whole.
+  pub max_length: Option<u32>,
+}
+
+fn throw<T>(env: &Env, result: Result<T>) -> napi::Result<T> {
+  result.map_err(|e| e.into_napi(env))
+}
+
+fn list(options: Option<&Object<'_>>, key: &str) -> Result<Option<Vec<String>>> {
+  let Some(options) = options else {
+    return Ok(None);
+  };
+  let Some(value) = args::field(options, key)? else {
+    return Ok(None);
+  };
+  let name = format!("options.{key}");
+  args::array(&value, &name, MAX_RULES)?
+    .iter()
+    .enumerate()
+    .map(|(i, item)| args::string(item, &format!("{name}[{i}]")))
+    .collect::<Result<Vec<_>>>()
+    .map(Some)
+}
+
+fn parse_options(options: Option<&Unknown<'_>>) -> Result<Policy> {
+  let options = args::options(options, "options")?;
+  let o = options.as_ref();
+  let keys =
+    list(o, "keys")?.unwrap_or_else(|| rules::DEFAULT_KEYS.iter().map(|s| s.to_string()).collect());
+  let keys = rules::Keys::new(&keys).map_err(|p| Error::arg_value("options.keys", p))?;
+  let mut paths = Vec::new();
+  for (i, path) in list(o, "paths")?.unwrap_or_default().iter().enumerate() {
+    paths.push(
+      rules::parse_path(path).map_err(|p| Error::arg_value(&format!("options.paths[{i}]"), p))?,
+    );
+  }
+  let names = list(o, "patterns")?
+    .unwrap_or_else(|| patterns::names().iter().map(|s| s.to_string()).collect());
+  let scanner =
+    patterns::Scanner::new(&names).map_err(|p| Error::arg_value("options.patterns", p))?;
+  let censor_text = match o {
+    Some(o) => args::opt_string(o, "censor")?,
+    None => None,
+  }
+  .unwrap_or_else(|| censor::DEFAULT_CENSOR.to_owned());
+  if censor_text.len() > MAX_CENSOR_LEN {
+    return Err(Error::out_of_range(
+      "options.censor",
+      format!("at most {MAX_CENSOR_LEN} bytes"),
+    ));
+  }
+  let censor = match args::opt_secret(o, "pseudonymKey")? {
+    Some(key) if key.len() < 32 => {
+      return Err(Error::out_of_range(
+        "options.pseudonymKey",
+        "at least 32 bytes (crypto.randomBytes(32))",
+      ))
+    }
+    Some(key) => Censor::Pseudonym(hmac::Key::new(hmac::HMAC_SHA256, &key)),
+    None => Censor::Text(censor_text),
+  };
+  let card_last4 = match o
+    .map(|o| args::opt_string(o, "cardMask"))
+    .transpose()?
+    .flatten()
+  {
+    None => false,
+    Some(mask) if mask == "full" => false,
+    Some(mask) if mask == "last4" => true,
+    Some(_) => {
+      return Err(Error::arg_value(
+        "options.cardMask",
+        "must be 'full' or 'last4'",
+      ))
+    }
+  };
+  let max_len = args::opt_u32(o, "maxLength", 1, 64 * 1024 * 1024)?.unwrap_or(DEFAULT_MAX_LENGTH);
+  Ok(Policy {
+    keys,
+    paths,
+    scanner,
+    replacer: Replacer { censor, card_last4 },
+    max_len: max_len as usize,
+  })
+}
+
+/// Text input: a string, or a Buffer/Uint8Array of UTF-8 (`None` when it is not valid UTF-8,
+/// which is then redacted whole).
+fn text_input<'env>(value: &Unknown<'env>, name: &str) -> Result<Option<Bytes<'env>>> {
+  let bytes = args::bytes(value, name)?;
+  let valid = std::str::from_utf8(bytes.as_ref()).is_ok();
+  Ok(valid.then_some(bytes))
+}
+
+/// Redacts secrets from log lines, JSON documents, objects and free text. Rules are compiled
+/// once; the input is never modified.
+#[napi]
+pub struct Redactor {
+  policy: Policy,
+}
+
+impl Redactor {
+  fn json(&self, input: Option<Bytes<'_>>) -> String {
+    let Some(input) = input else {
+      return self.policy.fail_closed("");
+    };
+    // Checked as UTF-8 by `text_input`.
+    let text = std::str::from_utf8(input.as_ref()).unwrap_or_default();
+    match self.policy.redact_json(text) {
+      Ok(Some(out)) => out,
+      Ok(None) => text.to_owned(),
+      Err(json::Unreadable) => self.policy.fail_closed(text),
+    }
+  }
+}
+
+#[napi]
+impl Redactor {
+  #[napi(constructor, ts_args_type = "options?: RedactorOptions")]
+  pub fn new(env: Env, options: Option<Unknown>) -> napi::Result<Self> {
+    throw(
+      &env,
+      parse_options(options.as_ref()).map(|policy| Redactor { policy }),
+    )
+  }
+
+  /// Redacts a JSON text (a log line) and returns valid JSON: the same text byte for byte except
+  /// the secrets. Input that is not JSON, too long or too deep comes back as the censor, a JSON
+  /// string (a trailing newline is kept).
+  #[napi(catch_unwind, ts_args_type = "json: string | Uint8Array")]
+  pub fn redact_json(&self, env: Env, json: Unknown) -> napi::Result<String> {
+    let input = throw(&env, text_input(&json, "json"))?;
+    Ok(self.json(input))
+  }
+
+  /// A redacted copy of `value` (through JSON: what `JSON.stringify` keeps). The input is never
+  /// modified.
+  #[napi(catch_unwind, ts_args_type = "value: unknown", ts_return_type = "any")]
+  pub fn redact<'env>(&self, env: &'env Env, value: Unknown<'env>) -> napi::Result<Unknown<'env>> {
+    if args::type_of(&value) == Some(ValueType::Undefined) {
+      return Ok(value);
+    }
+    let Some(text) = args::stringify(env, value)? else {
+      // JSON.stringify drops functions and symbols; so does the copy.
+      return ().into_unknown(env);
+    };
+    let out = match self.policy.redact_json(&text) {
+      Ok(Some(out)) => out,
+      Ok(None) => text,
+      Err(json::Unreadable) => self.policy.fail_closed(&text),
+    };
+    args::parse_json(env, &out)
+  }
+
+  /// Redacts the value-pattern secrets in free text (messages, stack traces, URLs).
+  #[napi(catch_unwind, ts_args_type = "text: string | Uint8Array")]
+  pub fn redact_text(&self, env: Env, text: Unknown) -> napi::Result<String> {
+    let Some(input) = throw(&env, text_input(&text, "text"))? else {
+      return Ok(self.policy.fail_closed("").trim_matches('"').to_owned());
+    };
+    let text = std::str::from_utf8(input.as_ref()).unwrap_or_default();
+    if text.len() > self.policy.max_len {
+      let mut out = String::new();
+      self.policy.replacer.replace(text, false, &mut out);
+      return Ok(out);
+    }
+    Ok(
+      self
+        .policy
+        .redact_text(text)
+        .unwrap_or_else(|| text.to_owned()),
+    )
+  }
+
+  /// The keys redacted when `keys` is not given.
+  #[napi]
+  pub fn default_keys() -> Vec<&'static str> {
+    rules::DEFAULT_KEYS.to_vec()
+  }
+
+  /// Every value pattern, all on by default.
+  #[napi]
+  pub fn pattern_names() -> Vec<&'static str> {
+    patterns::names()
+  }
+}

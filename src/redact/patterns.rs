@@ -1,0 +1,429 @@
+//! Value patterns: secrets recognised by their shape inside any string (JWTs, bearer
+//! credentials, card numbers, cloud and SaaS keys, PEM private keys, credentials in URLs and
+//! query strings, cookie headers). A keyword prefilter (Aho-Corasick) decides which rules run at
+//! all, so clean text costs one linear scan; the rules are `regex` automata (linear time, no
+//! backtracking) plus validators (Luhn and issuer ranges for cards).
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use regex::Regex;
+
+/// A found secret: the byte span to replace, and whether it is a card number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Found {
+  pub start: usize,
+  pub end: usize,
+  pub card: bool,
+}
+
+struct Rule {
+  name: &'static str,
+  /// Which capture group is the secret (0: the whole match).
+  group: usize,
+  regex: &'static str,
+  /// Literals one of which appears (ASCII case-insensitively) wherever the rule can match.
+  keywords: &'static [&'static str],
+}
+
+/// Every pattern, in the order they are documented.
+const RULES: [Rule; 11] = [
+  Rule {
+    name: "jwt",
+    group: 0,
+    regex: r"eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*",
+    keywords: &["eyj"],
+  },
+  Rule {
+    name: "bearer",
+    group: 2,
+    regex: r"(?i)\b(bearer|basic)\s+([A-Za-z0-9._~+/=-]{8,})",
+    keywords: &["bearer", "basic"],
+  },
+  Rule {
+    name: "credit-card",
+    group: 0,
+    regex: r"(?:\d[ -]?){12,18}\d",
+    keywords: &[],
+  },
+  Rule {
+    name: "aws-access-key",
+    group: 0,
+    regex: r"\b(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}\b",
+    keywords: &["akia", "asia", "abia", "acca", "a3t"],
+  },
+  Rule {
+    name: "private-key",
+    group: 0,
+    regex: r"-----BEGIN[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----(?s:.*?)(?:-----END[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----|\z)",
+    keywords: &["-----begin"],
+  },
+  Rule {
+    name: "github-token",
+    group: 0,
+    regex: r"\b(?:(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{82})\b",
+    keywords: &["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"],
+  },
+  Rule {
+    name: "slack-token",
+    group: 0,
+    regex: r"\bxox[abposr]-[A-Za-z0-9-]{10,}|hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9+/_-]{16,}",
+    keywords: &[
+      "xoxa-",
+      "xoxb-",
+      "xoxp-",
+      "xoxo-",
+      "xoxs-",
+      "xoxr-",
+      "hooks.slack.com",
+    ],
+  },
+  Rule {
+    name: "stripe-key",
+    group: 0,
+    regex: r"\b(?:sk|rk)_(?:test|live)_[A-Za-z0-9]{10,99}\b|\bwhsec_[A-Za-z0-9]{20,}\b",
+    keywords: &["sk_live_", "sk_test_", "rk_live_", "rk_test_", "whsec_"],
+  },
+  Rule {
+    name: "url-credentials",
+    group: 1,
+    regex: r"[A-Za-z][A-Za-z0-9+.-]{1,20}://[^\s/?#@:]+:([^\s/?#@]+)@",
+    keywords: &["://"],
+  },
+  Rule {
+    name: "secret-param",
+    group: 1,
+    regex: r#"(?i)(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|auth|signature|sig|session[_-]?id|credential|client[_-]?secret)["']?\s*(?:=|:)\s*["']?([^\s"'&,;}\]\)]+)"#,
+    keywords: &[
+      "password",
+      "passwd",
+      "pwd",
+      "secret",
+      "token",
+      "key",
+      "auth",
+      "sig",
+      "session",
+      "credential",
+    ],
+  },
+  Rule {
+    name: "cookie",
+    group: 1,
+    regex: r"(?im)\b(?:set-)?cookie\s*:\s*([^\r\n]+)",
+    keywords: &["cookie"],
+  },
+];
+
+/// The pattern names, in documentation order.
+pub fn names() -> Vec<&'static str> {
+  RULES.iter().map(|r| r.name).collect()
+}
+
+struct Compiled {
+  rule: &'static Rule,
+  regex: Regex,
+}
+
+/// The chosen patterns, compiled once.
+pub struct Scanner {
+  rules: Vec<Compiled>,
+  /// Keywords of every rule that has some, and for each the index into `rules`.
+  prefilter: Option<AhoCorasick>,
+  keyword_rule: Vec<usize>,
+  cards: Option<usize>,
+}
+
+impl Scanner {
+  /// Compiles the patterns named in `names` (unknown names are an error naming the choices).
+  pub fn new(chosen: &[String]) -> Result<Scanner, String> {
+    let mut rules = Vec::new();
+    let mut keywords = Vec::new();
+    let mut keyword_rule = Vec::new();
+    let mut cards = None;
+    for name in chosen {
+      let Some(rule) = RULES.iter().find(|r| r.name == name) else {
+        return Err(format!(
+          "names an unknown pattern; choose from {}",
+          names().join(", ")
+        ));
+      };
+      if rules.iter().any(|c: &Compiled| c.rule.name == rule.name) {
+        continue;
+      }
+      let regex = Regex::new(rule.regex).map_err(|_| "could not compile a pattern".to_owned())?;
+      let index = rules.len();
+      if rule.name == "credit-card" {
+        cards = Some(index);
+      }
+      for keyword in rule.keywords {
+        keywords.push(*keyword);
+        keyword_rule.push(index);
+      }
+      rules.push(Compiled { rule, regex });
+    }
+    let prefilter = if keywords.is_empty() {
+      None
+    } else {
+      Some(
+        AhoCorasickBuilder::new()
+          .ascii_case_insensitive(true)
+          .match_kind(MatchKind::Standard)
+          .build(&keywords)
+          .map_err(|_| "could not build the keyword prefilter".to_owned())?,
+      )
+    };
+    Ok(Scanner {
+      rules,
+      prefilter,
+      keyword_rule,
+      cards,
+    })
+  }
+
+  pub fn is_empty(&self) -> bool {
+    self.rules.is_empty()
+  }
+
+  /// Which rules could match somewhere in `text`, as a bit set over `rules` (at most 64).
+  pub fn candidates(&self, text: &[u8]) -> u64 {
+    let mut set = 0u64;
+    if let Some(prefilter) = &self.prefilter {
+      for m in prefilter.find_overlapping_iter(text) {
+        set |= 1 << self.keyword_rule[m.pattern().as_usize()];
+      }
+    }
+    if let Some(cards) = self.cards {
+      if has_digit_run(text, 13) {
+        set |= 1 << cards;
+      }
+    }
+    set
+  }
+
+  /// The secrets in `text`, sorted and without overlaps, for the rules in `candidates`.
+  pub fn scan(&self, text: &str, candidates: u64) -> Vec<Found> {
+    let mut found = Vec::new();
+    for (index, compiled) in self.rules.iter().enumerate() {
+      if candidates & (1 << index) == 0 {
+        continue;
+      }
+      let card = Some(index) == self.cards;
+      for captures in compiled.regex.captures_iter(text) {
+        let Some(m) = captures.get(compiled.rule.group) else {
+          continue;
+        };
+        if card && !is_card(text.as_bytes(), m.start(), m.end()) {
+          continue;
+        }
+        if compiled.rule.name == "bearer"
+          && !is_credential(captures.get(1).map(|s| s.as_str()), m.as_str())
+        {
+          continue;
+        }
+        found.push(Found {
+          start: m.start(),
+          end: m.end(),
+          card,
+        });
+      }
+    }
+    found.sort_by_key(|f| (f.start, std::cmp::Reverse(f.end)));
+    let mut merged: Vec<Found> = Vec::with_capacity(found.len());
+    for f in found {
+      match merged.last_mut() {
+        Some(last) if f.start < last.end => {
+          if f.end > last.end {
+            last.end = f.end;
+            last.card = false;
+          }
+        }
+        _ => merged.push(f),
+      }
+    }
+    merged
+  }
+}
+
+/// Tells a credential after `Bearer`/`Basic` from an English word ("Basic authentication
+/// required"): a Basic value must decode to `user:password`, a bearer token must hold something
+/// other than letters.
+fn is_credential(scheme: Option<&str>, value: &str) -> bool {
+  if scheme.is_some_and(|s| s.eq_ignore_ascii_case("basic")) {
+    use base64::Engine;
+    return base64::engine::general_purpose::STANDARD
+      .decode(value)
+      .is_ok_and(|decoded| decoded.contains(&b':'));
+  }
+  value.bytes().any(|b| !b.is_ascii_alphabetic())
+}
+
+/// Whether `text` holds at least `len` digits in a row, allowing single spaces or dashes
+/// between them (as card numbers are written).
+fn has_digit_run(text: &[u8], len: usize) -> bool {
+  let mut digits = 0;
+  let mut separator = false;
+  for &b in text {
+    if b.is_ascii_digit() {
+      digits += 1;
+      separator = false;
+      if digits >= len {
+        return true;
+      }
+    } else if (b == b' ' || b == b'-') && digits > 0 && !separator {
+      separator = true;
+    } else {
+      digits = 0;
+      separator = false;
+    }
+  }
+  false
+}
+
+/// A card number: not glued to other digits or letters, 13-19 digits, a known issuer prefix,
+/// and a valid Luhn check digit. Order ids and timestamps rarely pass all three.
+fn is_card(text: &[u8], start: usize, end: usize) -> bool {
+  let glued = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'.');
+  if glued(start.checked_sub(1).and_then(|i| text.get(i))) || glued(text.get(end)) {
+    return false;
+  }
+  let digits: Vec<u8> = text[start..end]
+    .iter()
+    .filter(|b| b.is_ascii_digit())
+    .map(|b| b - b'0')
+    .collect();
+  if !(13..=19).contains(&digits.len()) || !known_issuer(&digits) {
+    return false;
+  }
+  let sum: u32 = digits
+    .iter()
+    .rev()
+    .enumerate()
+    .map(|(i, &d)| {
+      let d = u32::from(d);
+      if i % 2 == 1 {
+        let doubled = d * 2;
+        if doubled > 9 {
+          doubled - 9
+        } else {
+          doubled
+        }
+      } else {
+        d
+      }
+    })
+    .sum();
+  sum.is_multiple_of(10)
+}
+
+fn known_issuer(digits: &[u8]) -> bool {
+  let prefix = |n: usize| {
+    digits[..n.min(digits.len())]
+      .iter()
+      .fold(0u32, |acc, &d| acc * 10 + u32::from(d))
+  };
+  let len = digits.len();
+  match digits[0] {
+    4 => matches!(len, 13 | 16 | 19),                     // Visa
+    5 => (51..=55).contains(&prefix(2)) && len == 16,     // Mastercard
+    2 => (2221..=2720).contains(&prefix(4)) && len == 16, // Mastercard 2-series
+    3 => {
+      matches!(prefix(2), 34 | 37) && len == 15                     // Amex
+      || (3528..=3589).contains(&prefix(4)) && (16..=19).contains(&len) // JCB
+      || matches!(prefix(2), 36 | 38 | 39) && (14..=19).contains(&len)  // Diners
+      || (300..=305).contains(&prefix(3)) && (14..=19).contains(&len)
+    }
+    6 => {
+      prefix(4) == 6011 || prefix(2) == 65 || (644..=649).contains(&prefix(3)) || prefix(2) == 62
+    }
+    _ => false,
+  }
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+
+  fn all() -> Scanner {
+    Scanner::new(&names().iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap()
+  }
+
+  fn redacted(text: &str) -> Vec<&str> {
+    let s = all();
+    s.scan(text, s.candidates(text.as_bytes()))
+      .iter()
+      .map(|f| &text[f.start..f.end])
+      .collect()
+  }
+
+  #[test]
+  fn finds_each_kind_of_secret() {
+    let jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl";
+    assert_eq!(redacted(&format!("GET /cb?x={jwt} 200")), vec![jwt]);
+    assert_eq!(
+      redacted("Authorization: Bearer abc.def-ghi_123"),
+      vec!["abc.def-ghi_123"]
+    );
+    assert_eq!(
+      redacted("authorization: basic dXNlcjpodW50ZXIy"),
+      vec!["dXNlcjpodW50ZXIy"]
+    );
+    assert!(redacted("Basic authentication required; Bearer authentication too").is_empty());
+    assert_eq!(
+      redacted("card 4111 1111 1111 1111 declined"),
+      vec!["4111 1111 1111 1111"]
+    );
+    assert_eq!(
+      redacted("key AKIAIOSFODNN7EXAMPLE used"),
+      vec!["AKIAIOSFODNN7EXAMPLE"]
+    );
+    let pem = "-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----";
+    assert_eq!(redacted(&format!("x {pem} y")), vec![pem]);
+    assert_eq!(
+      redacted("-----BEGIN PRIVATE KEY-----\nMIIB truncated"),
+      vec!["-----BEGIN PRIVATE KEY-----\nMIIB truncated"]
+    );
+    let gh = format!("ghp_{}", "a".repeat(36));
+    assert_eq!(redacted(&format!("token {gh}")), vec![gh.as_str()]);
+    assert_eq!(
+      redacted("xoxb-1234567890-abcdefghij"),
+      vec!["xoxb-1234567890-abcdefghij"]
+    );
+    assert_eq!(
+      redacted("sk_live_abcdefghij0123"),
+      vec!["sk_live_abcdefghij0123"]
+    );
+    assert_eq!(
+      redacted("postgres://app:hunter2@db:5432/x"),
+      vec!["hunter2"]
+    );
+    assert_eq!(redacted("/reset?token=abc123&x=1"), vec!["abc123"]);
+    assert_eq!(redacted(r#"{"password":"s3cret"}"#), vec!["s3cret"]);
+    assert_eq!(
+      redacted("Cookie: sid=abc; theme=dark"),
+      vec!["sid=abc; theme=dark"]
+    );
+  }
+
+  #[test]
+  fn cards_need_luhn_an_issuer_and_clean_edges() {
+    assert_eq!(redacted("5555555555554444"), vec!["5555555555554444"]);
+    assert_eq!(redacted("378282246310005"), vec!["378282246310005"]);
+    for clean in [
+      "order 4111111111111112", // Luhn fails
+      "order 1234567890123452", // no issuer
+      "ts 1700000000000123",    // no issuer
+      "id 94111111111111111",   // 17 digits, no issuer
+      "v4111111111111111",      // glued to a letter
+      "3.4111111111111111",     // a decimal
+    ] {
+      assert!(redacted(clean).is_empty(), "{clean}");
+    }
+  }
+
+  #[test]
+  fn clean_text_triggers_nothing() {
+    let s = all();
+    let text = "GET /api/users/42 200 12ms user-agent=curl/8.0 region=eu-west-1";
+    assert_eq!(s.candidates(text.as_bytes()), 0);
+    assert!(Scanner::new(&["nope".into()]).is_err());
+  }
+}
