@@ -6,6 +6,7 @@ import {
   JwtSigner,
   JwtVerifier,
   Keyring,
+  Redactor,
   decodeJwtUnverified,
   configurePasswordPool,
   hashPassword,
@@ -18,6 +19,7 @@ import {
   type KeyUsage,
   type PasswordPoolStats,
 } from '../index.js'
+import { pinoRedaction, winstonRedaction } from '../js/logging.js'
 
 async function usage(): Promise<void> {
   const options: HashPasswordOptions = { memoryCost: 19456, timeCost: 2, parallelism: 1, secret: Buffer.from('pepper') }
@@ -63,5 +65,14 @@ async function usage(): Promise<void> {
   new JwtVerifier({ algorithms: ['none'], key: 'k' })
   // @ts-expect-error the payload is an object of claims
   signer.sign('sub=42')
+
+  const redactor = new Redactor({ keys: [...Redactor.defaultKeys(), 'pin'], paths: ['items[*].pin'], patterns: Redactor.patternNames(), cardMask: 'last4' })
+  const line: string = redactor.redactJson('{"password":"x"}') + redactor.redactText(Buffer.from('token=abc'))
+  const copy: unknown = redactor.redact({ password: 'x' })
+  const hooks: { streamWrite(line: string): string } = pinoRedaction(redactor)
+  const format = winstonRedaction({ censor: '***', pseudonymKey: Buffer.alloc(32) })
+  void [line, copy, hooks, format.transform({})]
+  // @ts-expect-error card masks are 'full' or 'last4'
+  new Redactor({ cardMask: 'first6' })
 }
 void usage

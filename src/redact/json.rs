@@ -48,7 +48,7 @@ impl Policy {
       policy: self,
       line_candidates,
       skipping: 0,
-      key_buffer: String::new(),
+      key_buffer: rules::Normalized::default(),
     };
     walker.ws();
     walker.value(0)?;
@@ -118,7 +118,7 @@ struct Walker<'a> {
   line_candidates: u64,
   /// Inside a value that is being replaced whole: validate only.
   skipping: usize,
-  key_buffer: String,
+  key_buffer: rules::Normalized,
 }
 
 impl<'a> Walker<'a> {
@@ -308,7 +308,7 @@ impl<'a> Walker<'a> {
   /// Whether the member or element at the current path (already pushed) is secret.
   fn secret_here(&mut self, key: Option<&str>) -> bool {
     if let Some(key) = key {
-      rules::normalize(key, &mut self.key_buffer);
+      self.key_buffer.set(key);
       if self.policy.keys.matches(&self.key_buffer) {
         return true;
       }

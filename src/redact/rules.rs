@@ -21,21 +21,51 @@ pub const DEFAULT_KEYS: [&str; 14] = [
   "signature",
 ];
 
-/// A key with everything but ASCII letters and digits dropped, lowercased: `X-Api-Key`,
-/// `api_key` and `APIKEY` are all `apikey`. Non-ASCII characters are kept as they are.
-pub fn normalize(key: &str, out: &mut String) {
-  out.clear();
-  for c in key.chars() {
-    if c.is_ascii_alphanumeric() {
-      out.push(c.to_ascii_lowercase());
-    } else if !c.is_ascii() {
-      out.push(c);
+/// A key lowercased with everything but letters and digits dropped (`X-Api-Key`, `api_key` and
+/// `APIKEY` are all `apikey`), and where in that text each word starts: at a separator, a
+/// lower-to-upper change (`apiKey`), the end of an acronym (`APIKey`) and a letter/digit change.
+#[derive(Default)]
+pub struct Normalized {
+  pub text: String,
+  starts: Vec<usize>,
+}
+
+impl Normalized {
+  pub fn set(&mut self, key: &str) {
+    self.text.clear();
+    self.starts.clear();
+    let chars: Vec<char> = key.chars().collect();
+    let mut previous: Option<char> = None;
+    for (i, &c) in chars.iter().enumerate() {
+      if !c.is_alphanumeric() {
+        previous = None;
+        continue;
+      }
+      let next = chars.get(i + 1).copied();
+      let new_word = match previous {
+        None => true,
+        Some(p) => {
+          (p.is_lowercase() && c.is_uppercase())
+            || (p.is_numeric() != c.is_numeric())
+            || (p.is_uppercase() && c.is_uppercase() && next.is_some_and(char::is_lowercase))
+        }
+      };
+      if new_word {
+        self.starts.push(self.text.len());
+      }
+      self.text.extend(c.to_lowercase());
+      previous = Some(c);
     }
+  }
+
+  fn is_start(&self, at: usize) -> bool {
+    at == self.text.len() || self.starts.binary_search(&at).is_ok()
   }
 }
 
-/// Key rules: a key is secret when its normalized form contains a rule's normalized form
-/// (`apiKey` matches `X-Api-Key` and `userApiKey`; `token` matches `accessToken`).
+/// Key rules: a key is secret when a run of its whole words spells a rule, ignoring case and
+/// separators, with an optional plural `s` (`apiKey` matches `X-Api-Key`, `APIKEY` and
+/// `userApiKey`; `token` matches `accessToken` and `tokens` but not `tokenizer`).
 pub struct Keys {
   matcher: Option<AhoCorasick>,
 }
@@ -43,13 +73,13 @@ pub struct Keys {
 impl Keys {
   pub fn new(keys: &[String]) -> Result<Keys, String> {
     let mut normalized = Vec::with_capacity(keys.len());
-    let mut buffer = String::new();
+    let mut buffer = Normalized::default();
     for key in keys {
-      normalize(key, &mut buffer);
-      if buffer.is_empty() {
+      buffer.set(key);
+      if buffer.text.is_empty() {
         return Err("has a key with no letters or digits".into());
       }
-      normalized.push(buffer.clone());
+      normalized.push(buffer.text.clone());
     }
     let matcher = if normalized.is_empty() {
       None
@@ -59,12 +89,16 @@ impl Keys {
     Ok(Keys { matcher })
   }
 
-  /// Whether `normalized` (from [`normalize`]) names a secret.
-  pub fn matches(&self, normalized: &str) -> bool {
-    self
-      .matcher
-      .as_ref()
-      .is_some_and(|m| m.is_match(normalized))
+  /// Whether `key` (set with [`Normalized::set`]) names a secret.
+  pub fn matches(&self, key: &Normalized) -> bool {
+    let Some(matcher) = &self.matcher else {
+      return false;
+    };
+    matcher.find_overlapping_iter(&key.text).any(|m| {
+      key.is_start(m.start())
+        && (key.is_start(m.end())
+          || key.text[m.end()..].starts_with('s') && key.is_start(m.end() + 1))
+    })
   }
 }
 
@@ -203,22 +237,34 @@ mod tests {
 
   #[test]
   fn keys_match_across_case_and_separators() {
-    let keys = Keys::new(&["apiKey".into(), "password".into()]).unwrap();
-    let mut n = String::new();
+    let keys = Keys::new(&["apiKey".into(), "password".into(), "credential".into()]).unwrap();
+    let mut n = Normalized::default();
     for key in [
       "X-Api-Key",
       "api_key",
       "APIKEY",
       "userApiKey",
+      "APIKeyId",
       "Password",
       "new_password_2",
-      "pass\u{77}ord",
+      "passwords",
+      "credentials",
+      "AWS_CREDENTIALS",
+      "passwordHash",
     ] {
-      normalize(key, &mut n);
+      n.set(key);
       assert!(keys.matches(&n), "{key}");
     }
-    for key in ["api", "key", "passw", "author"] {
-      normalize(key, &mut n);
+    for key in [
+      "api",
+      "key",
+      "passw",
+      "author",
+      "passwordless",
+      "superpassword",
+      "xapikeys2",
+    ] {
+      n.set(key);
       assert!(!keys.matches(&n), "{key}");
     }
     assert!(Keys::new(&["--".into()]).is_err());
