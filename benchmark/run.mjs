@@ -2,7 +2,7 @@
 // own process so one suite's memory and JIT state do not affect the next.
 import { execFileSync } from 'node:child_process'
 
-const suites = ['password', 'aead', 'jwt', 'ratelimit']
+const suites = ['password', 'aead', 'jwt', 'ratelimit', 'redact']
 const flags = process.argv.slice(2).filter((a) => a.startsWith('--'))
 const chosen = process.argv.slice(2).filter((a) => !a.startsWith('--'))
 for (const suite of chosen.length ? chosen : suites) {

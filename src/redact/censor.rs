@@ -19,6 +19,11 @@ pub struct Replacer {
 }
 
 impl Replacer {
+  /// Whether the replacement depends on the secret (pseudonyms) rather than being fixed.
+  pub fn uses_value(&self) -> bool {
+    matches!(self.censor, Censor::Pseudonym(_))
+  }
+
   /// The text that replaces `secret`.
   pub fn replace(&self, secret: &str, card: bool, out: &mut String) {
     if card && self.card_last4 {

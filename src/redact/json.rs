@@ -33,11 +33,13 @@ impl Policy {
     if input.len() > self.max_len {
       return Err(Unreadable);
     }
-    let line_candidates = if self.scanner.is_empty() {
-      0
-    } else {
-      self.scanner.candidates(input.as_bytes())
-    };
+    // Keyword positions over the whole line, once: each unescaped string then looks up the
+    // hits inside its own span instead of searching again.
+    let mut hits = Vec::new();
+    self
+      .scanner
+      .keyword_hits(input.as_bytes(), |at, rule| hits.push((at, rule)));
+    let cards_possible = self.scanner.card_possible(input.as_bytes());
     let mut walker = Walker {
       input,
       bytes: input.as_bytes(),
@@ -46,7 +48,9 @@ impl Policy {
       last: 0,
       path: Vec::new(),
       policy: self,
-      line_candidates,
+      hits,
+      next_hit: 0,
+      cards_possible,
       skipping: 0,
       key_buffer: rules::Normalized::default(),
     };
@@ -67,7 +71,8 @@ impl Policy {
   pub fn fail_closed(&self, input: &str) -> String {
     let mut text = String::new();
     self.replacer.replace(input, false, &mut text);
-    let mut out = serde_json::Value::from(text).to_string();
+    let mut out = String::with_capacity(text.len() + 3);
+    write_json_string(&mut out, &text);
     if input.ends_with('\n') {
       out.push('\n');
     }
@@ -115,7 +120,12 @@ struct Walker<'a> {
   last: usize,
   path: Vec<Segment<'a>>,
   policy: &'a Policy,
-  line_candidates: u64,
+  /// Keyword starts in the line, in order, with their rule; `next_hit` is the first one not
+  /// before the current string.
+  hits: Vec<(usize, usize)>,
+  next_hit: usize,
+  /// Whether the line holds a long enough digit run for a card number anywhere.
+  cards_possible: bool,
   /// Inside a value that is being replaced whole: validate only.
   skipping: usize,
   key_buffer: rules::Normalized,
@@ -141,13 +151,13 @@ impl<'a> Walker<'a> {
     }
   }
 
-  /// Replaces input `start..end` with `text`.
-  fn replace(&mut self, start: usize, end: usize, text: &str) {
+  /// Replaces input `start..end` with what `write` appends.
+  fn replace_with(&mut self, start: usize, end: usize, write: impl FnOnce(&mut String)) {
     let out = self
       .out
       .get_or_insert_with(|| String::with_capacity(self.input.len() + 16));
     out.push_str(&self.input[self.last..start]);
-    out.push_str(text);
+    write(out);
     self.last = end;
   }
 
@@ -219,8 +229,8 @@ impl<'a> Walker<'a> {
     self.expect(b'"')?;
     let start = self.pos;
     let rest = &self.bytes[start..];
-    let at = memchr::memchr2(b'"', b'\\', rest).ok_or(Unreadable)?;
-    if rest[..at].iter().any(|&b| b < 0x20) {
+    let at = find_quote_or_escape(rest).ok_or(Unreadable)?;
+    if has_control(&rest[..at]) {
       return Err(Unreadable);
     }
     if rest[at] == b'"' {
@@ -245,8 +255,8 @@ impl<'a> Walker<'a> {
     let mut out = String::new();
     loop {
       let rest = &self.bytes[self.pos..];
-      let at = memchr::memchr2(b'"', b'\\', rest).ok_or(Unreadable)?;
-      if rest[..at].iter().any(|&b| b < 0x20) {
+      let at = find_quote_or_escape(rest).ok_or(Unreadable)?;
+      if has_control(&rest[..at]) {
         return Err(Unreadable);
       }
       out.push_str(&self.input[self.pos..self.pos + at]);
@@ -293,25 +303,43 @@ impl<'a> Walker<'a> {
   fn string_value(&mut self) -> Parsed {
     let start = self.pos;
     let (text, escaped) = self.string()?;
-    if self.skipping > 0 || self.line_candidates == 0 && !escaped || self.policy.scanner.is_empty()
-    {
+    if self.skipping > 0 || self.policy.scanner.is_empty() {
       return Ok(());
     }
-    let candidates = self.policy.scanner.candidates(text.as_bytes());
+    let candidates = if escaped {
+      // Escapes can hide keywords: search the decoded text itself.
+      self.policy.scanner.candidates(text.as_bytes())
+    } else {
+      self.candidates_in(start, self.pos, &text)
+    };
     if let Some(redacted) = self.policy.replace_found(&text, candidates) {
-      let literal = serde_json::Value::from(redacted).to_string();
-      self.replace(start, self.pos, &literal);
+      self.replace_with(start, self.pos, |out| write_json_string(out, &redacted));
     }
     Ok(())
   }
 
+  /// The rules that could match in the unescaped string at `start..end` of the line.
+  fn candidates_in(&mut self, start: usize, end: usize, text: &str) -> u64 {
+    let mut set = 0;
+    while let Some(&(at, rule)) = self.hits.get(self.next_hit) {
+      if at >= end {
+        break;
+      }
+      if at > start {
+        set |= 1 << rule;
+      }
+      self.next_hit += 1;
+    }
+    if self.cards_possible && self.policy.scanner.card_possible(text.as_bytes()) {
+      set |= self.policy.scanner.card_bit();
+    }
+    set
+  }
+
   /// Whether the member or element at the current path (already pushed) is secret.
   fn secret_here(&mut self, key: Option<&str>) -> bool {
-    if let Some(key) = key {
-      self.key_buffer.set(key);
-      if self.policy.keys.matches(&self.key_buffer) {
-        return true;
-      }
+    if key.is_some_and(|key| self.policy.keys.is_secret(key, &mut self.key_buffer)) {
+      return true;
     }
     self
       .policy
@@ -331,17 +359,17 @@ impl<'a> Walker<'a> {
     self.skipping -= 1;
     result?;
     let raw = &self.input[start..self.pos];
-    let secret_text = match serde_json::from_str::<String>(raw) {
-      Ok(s) => s,
-      Err(_) => raw.to_owned(),
+    // A pseudonym is of the value itself (a string's contents, else its JSON text).
+    let secret_text = match self.policy.replacer.uses_value() {
+      true => serde_json::from_str::<String>(raw).unwrap_or_else(|_| raw.to_owned()),
+      false => String::new(),
     };
     let mut censored = String::new();
     self
       .policy
       .replacer
       .replace(&secret_text, false, &mut censored);
-    let literal = serde_json::Value::from(censored).to_string();
-    self.replace(start, self.pos, &literal);
+    self.replace_with(start, self.pos, |out| write_json_string(out, &censored));
     Ok(())
   }
 
@@ -422,6 +450,49 @@ impl<'a> Walker<'a> {
   }
 }
 
+/// Appends `text` as a JSON string literal (quotes, backslashes and control characters escaped;
+/// everything else as it is).
+fn write_json_string(out: &mut String, text: &str) {
+  out.push('"');
+  let mut last = 0;
+  for (i, b) in text.bytes().enumerate() {
+    let escape = match b {
+      b'"' => "\\\"",
+      b'\\' => "\\\\",
+      b'\n' => "\\n",
+      b'\r' => "\\r",
+      b'\t' => "\\t",
+      0..=0x1f => "",
+      _ => continue,
+    };
+    out.push_str(&text[last..i]);
+    if escape.is_empty() {
+      out.push_str(&format!("\\u{b:04x}"));
+    } else {
+      out.push_str(escape);
+    }
+    last = i + 1;
+  }
+  out.push_str(&text[last..]);
+  out.push('"');
+}
+
+/// Offset of the first `"` or `\` in `bytes`. Most JSON strings are short, where a plain loop
+/// beats setting up a vector search.
+fn find_quote_or_escape(bytes: &[u8]) -> Option<usize> {
+  let head = bytes.len().min(24);
+  if let Some(at) = bytes[..head].iter().position(|&b| b == b'"' || b == b'\\') {
+    return Some(at);
+  }
+  memchr::memchr2(b'"', b'\\', &bytes[head..]).map(|at| at + head)
+}
+
+/// Whether `bytes` holds a control character (not allowed raw inside a JSON string). Written
+/// without an early exit so that it compiles to a vectorised loop.
+fn has_control(bytes: &[u8]) -> bool {
+  bytes.iter().fold(false, |found, &b| found | (b < 0x20))
+}
+
 #[cfg(test)]
 mod tests {
   use super::super::censor::{Censor, Replacer};
@@ -494,6 +565,17 @@ mod tests {
     );
     let escaped = r#"{"msg":"\u0065yJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig"}"#;
     assert_eq!(run(&p, escaped), r#"{"msg":"[REDACTED]"}"#);
+  }
+
+  #[test]
+  fn strings_are_written_as_json() {
+    let mut out = String::new();
+    write_json_string(&mut out, "a\"b\\c\n\u{1}\u{7f} é ✓");
+    assert_eq!(out, "\"a\\\"b\\\\c\\n\\u0001\u{7f} é ✓\"");
+    assert_eq!(
+      serde_json::from_str::<String>(&out).unwrap(),
+      "a\"b\\c\n\u{1}\u{7f} é ✓"
+    );
   }
 
   #[test]

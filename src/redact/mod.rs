@@ -142,16 +142,16 @@ pub struct Redactor {
 }
 
 impl Redactor {
-  fn json(&self, input: Option<Bytes<'_>>) -> String {
+  /// The redacted text, or `None` when `input` is unchanged.
+  fn json(&self, input: Option<&Bytes<'_>>) -> Option<String> {
     let Some(input) = input else {
-      return self.policy.fail_closed("");
+      return Some(self.policy.fail_closed(""));
     };
     // Checked as UTF-8 by `text_input`.
     let text = std::str::from_utf8(input.as_ref()).unwrap_or_default();
     match self.policy.redact_json(text) {
-      Ok(Some(out)) => out,
-      Ok(None) => text.to_owned(),
-      Err(json::Unreadable) => self.policy.fail_closed(text),
+      Ok(out) => out,
+      Err(json::Unreadable) => Some(self.policy.fail_closed(text)),
     }
   }
 }
@@ -169,10 +169,26 @@ impl Redactor {
   /// Redacts a JSON text (a log line) and returns valid JSON: the same text byte for byte except
   /// the secrets. Input that is not JSON, too long or too deep comes back as the censor, a JSON
   /// string (a trailing newline is kept).
-  #[napi(catch_unwind, ts_args_type = "json: string | Uint8Array")]
-  pub fn redact_json(&self, env: Env, json: Unknown) -> napi::Result<String> {
-    let input = throw(&env, text_input(&json, "json"))?;
-    Ok(self.json(input))
+  #[napi(
+    catch_unwind,
+    ts_args_type = "json: string | Uint8Array",
+    ts_return_type = "string"
+  )]
+  pub fn redact_json<'env>(
+    &self,
+    env: &'env Env,
+    json: Unknown<'env>,
+  ) -> napi::Result<Unknown<'env>> {
+    let input = throw(env, text_input(&json, "json"))?;
+    match (self.json(input.as_ref()), &input) {
+      // Unchanged: hand back the caller's own string rather than building a copy.
+      (None, Some(Bytes::Text(_))) => Ok(json),
+      (None, Some(bytes)) => String::from_utf8_lossy(bytes.as_ref())
+        .into_owned()
+        .into_unknown(env),
+      (Some(out), _) => out.into_unknown(env),
+      (None, None) => self.policy.fail_closed("").into_unknown(env),
+    }
   }
 
   /// A redacted copy of `value` (through JSON: what `JSON.stringify` keeps). The input is never

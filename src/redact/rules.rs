@@ -1,6 +1,8 @@
 //! Which members of a JSON document are secret by their name: key rules (any depth, case- and
 //! separator-insensitive) and path rules (exact paths with `*`, `[*]` and `**`).
 
+use std::cell::RefCell;
+
 use aho_corasick::AhoCorasick;
 
 /// The keys redacted by default, wherever they appear.
@@ -26,7 +28,8 @@ pub const DEFAULT_KEYS: [&str; 14] = [
 /// lower-to-upper change (`apiKey`), the end of an acronym (`APIKey`) and a letter/digit change.
 #[derive(Default)]
 pub struct Normalized {
-  pub text: String,
+  /// UTF-8 (lowercased letters and digits of the key).
+  pub text: Vec<u8>,
   starts: Vec<usize>,
 }
 
@@ -34,26 +37,55 @@ impl Normalized {
   pub fn set(&mut self, key: &str) {
     self.text.clear();
     self.starts.clear();
-    let chars: Vec<char> = key.chars().collect();
+    if key.is_ascii() {
+      self.set_ascii(key.as_bytes());
+    } else {
+      self.set_unicode(key);
+    }
+  }
+
+  /// The common case, without decoding characters.
+  fn set_ascii(&mut self, key: &[u8]) {
+    let mut previous: Option<u8> = None;
+    for (i, &c) in key.iter().enumerate() {
+      if !c.is_ascii_alphanumeric() {
+        previous = None;
+        continue;
+      }
+      if ascii_word_starts(key, i, previous) {
+        self.starts.push(self.text.len());
+      }
+      self.text.push(c.to_ascii_lowercase());
+      previous = Some(c);
+    }
+  }
+
+  fn set_unicode(&mut self, key: &str) {
+    let mut chars = key.chars().peekable();
     let mut previous: Option<char> = None;
-    for (i, &c) in chars.iter().enumerate() {
+    while let Some(c) = chars.next() {
       if !c.is_alphanumeric() {
         previous = None;
         continue;
       }
-      let next = chars.get(i + 1).copied();
-      let new_word = match previous {
+      let starts_word = match previous {
         None => true,
         Some(p) => {
+          let next_lower = chars.peek().is_some_and(|n| n.is_lowercase());
           (p.is_lowercase() && c.is_uppercase())
             || (p.is_numeric() != c.is_numeric())
-            || (p.is_uppercase() && c.is_uppercase() && next.is_some_and(char::is_lowercase))
+            || (p.is_uppercase() && c.is_uppercase() && next_lower)
         }
       };
-      if new_word {
+      if starts_word {
         self.starts.push(self.text.len());
       }
-      self.text.extend(c.to_lowercase());
+      let mut utf8 = [0u8; 4];
+      for lower in c.to_lowercase() {
+        self
+          .text
+          .extend_from_slice(lower.encode_utf8(&mut utf8).as_bytes());
+      }
       previous = Some(c);
     }
   }
@@ -63,30 +95,151 @@ impl Normalized {
   }
 }
 
+/// Whether the letter or digit `key[i]` starts a word, after `previous` (`None` after a
+/// separator or at the start).
+fn ascii_word_starts(key: &[u8], i: usize, previous: Option<u8>) -> bool {
+  let c = key[i];
+  match previous {
+    None => true,
+    Some(p) => {
+      let next_lower = key.get(i + 1).is_some_and(u8::is_ascii_lowercase);
+      (p.is_ascii_lowercase() && c.is_ascii_uppercase())
+        || (p.is_ascii_digit() != c.is_ascii_digit())
+        || (p.is_ascii_uppercase() && c.is_ascii_uppercase() && next_lower)
+    }
+  }
+}
+
 /// Key rules: a key is secret when a run of its whole words spells a rule, ignoring case and
 /// separators, with an optional plural `s` (`apiKey` matches `X-Api-Key`, `APIKEY` and
 /// `userApiKey`; `token` matches `accessToken` and `tokens` but not `tokenizer`).
 pub struct Keys {
   matcher: Option<AhoCorasick>,
+  /// Bit set of the first two bytes of every rule: a key none of whose words starts with one of
+  /// them cannot match, which rules out almost every key in a few nanoseconds.
+  first_pairs: Vec<u64>,
+  /// The first four bytes of every rule (sorted), and the rules shorter than that.
+  prefixes: Vec<[u8; 4]>,
+  short: Vec<Vec<u8>>,
+  /// Recent answers, by key: log lines repeat the same keys. Direct-mapped, so keys that
+  /// collide only evict each other (no input can make lookups slow).
+  cache: RefCell<Vec<Option<Cached>>>,
+}
+
+/// A key and whether it is secret.
+type Cached = (Box<str>, bool);
+
+const CACHE_SLOTS: usize = 1024;
+/// Keys longer than this are not cached.
+const CACHE_MAX_KEY: usize = 64;
+
+fn cache_slot(key: &[u8]) -> usize {
+  let mut hash = key.len() as u64;
+  for chunk in key.chunks(8) {
+    let mut word = [0u8; 8];
+    word[..chunk.len()].copy_from_slice(chunk);
+    hash = (hash.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(0x517c_c1b7_2722_0a95);
+  }
+  (hash >> 32) as usize % CACHE_SLOTS
+}
+
+fn pair_index(text: &[u8], at: usize) -> Option<usize> {
+  Some(usize::from(*text.get(at)?) << 8 | usize::from(*text.get(at + 1)?))
 }
 
 impl Keys {
   pub fn new(keys: &[String]) -> Result<Keys, String> {
     let mut normalized = Vec::with_capacity(keys.len());
     let mut buffer = Normalized::default();
+    let mut first_pairs = vec![0u64; 65536 / 64];
+    let mut prefixes = Vec::new();
+    let mut short = Vec::new();
     for key in keys {
       buffer.set(key);
-      if buffer.text.is_empty() {
-        return Err("has a key with no letters or digits".into());
+      let Some(pair) = pair_index(&buffer.text, 0) else {
+        return Err("has a key with fewer than two letters or digits".into());
+      };
+      first_pairs[pair / 64] |= 1 << (pair % 64);
+      match <[u8; 4]>::try_from(buffer.text.get(..4).unwrap_or_default()) {
+        Ok(prefix) => prefixes.push(prefix),
+        Err(_) => short.push(buffer.text.clone()),
       }
       normalized.push(buffer.text.clone());
     }
+    prefixes.sort_unstable();
+    prefixes.dedup();
     let matcher = if normalized.is_empty() {
       None
     } else {
       Some(AhoCorasick::new(&normalized).map_err(|_| "has too many or too long keys".to_owned())?)
     };
-    Ok(Keys { matcher })
+    Ok(Keys {
+      matcher,
+      first_pairs,
+      prefixes,
+      short,
+      cache: RefCell::new(vec![None; CACHE_SLOTS]),
+    })
+  }
+
+  /// Whether `key` names a secret, using `buffer` for its normalized form and remembering the
+  /// answer for short keys.
+  pub fn is_secret(&self, key: &str, buffer: &mut Normalized) -> bool {
+    if self.matcher.is_none() {
+      return false;
+    }
+    let slot = (key.len() <= CACHE_MAX_KEY).then(|| cache_slot(key.as_bytes()));
+    if let Some(slot) = slot {
+      if let Some((cached, answer)) = &self.cache.borrow()[slot] {
+        if **cached == *key {
+          return *answer;
+        }
+      }
+    }
+    let answer = (!key.is_ascii() || self.might_match_ascii(key.as_bytes())) && {
+      buffer.set(key);
+      self.matches(buffer)
+    };
+    if let Some(slot) = slot {
+      self.cache.borrow_mut()[slot] = Some((key.into(), answer));
+    }
+    answer
+  }
+
+  /// A quick answer for an ASCII key, without normalizing it: `false` when no word of the key
+  /// starts like a rule (so it cannot match), `true` when it might.
+  pub fn might_match_ascii(&self, key: &[u8]) -> bool {
+    let mut previous: Option<u8> = None;
+    for (i, &c) in key.iter().enumerate() {
+      if !c.is_ascii_alphanumeric() {
+        previous = None;
+        continue;
+      }
+      if ascii_word_starts(key, i, previous) && self.rule_starts_at(&key[i..]) {
+        return true;
+      }
+      previous = Some(c);
+    }
+    false
+  }
+
+  /// Whether the normalized form of `rest` (a key from a word start on) begins like a rule.
+  fn rule_starts_at(&self, rest: &[u8]) -> bool {
+    let mut head = [0u8; 4];
+    let mut len = 0;
+    for b in rest.iter().filter(|b| b.is_ascii_alphanumeric()).take(4) {
+      head[len] = b.to_ascii_lowercase();
+      len += 1;
+    }
+    if len < 2 {
+      return false;
+    }
+    let pair = usize::from(head[0]) << 8 | usize::from(head[1]);
+    if self.first_pairs[pair / 64] & (1 << (pair % 64)) == 0 {
+      return false;
+    }
+    (len == 4 && self.prefixes.binary_search(&head).is_ok())
+      || self.short.iter().any(|rule| head[..len].starts_with(rule))
   }
 
   /// Whether `key` (set with [`Normalized::set`]) names a secret.
@@ -94,10 +247,17 @@ impl Keys {
     let Some(matcher) = &self.matcher else {
       return false;
     };
+    let text = &key.text;
+    let possible = key.starts.iter().any(|&at| {
+      pair_index(text, at).is_some_and(|pair| self.first_pairs[pair / 64] & (1 << (pair % 64)) != 0)
+    });
+    if !possible {
+      return false;
+    }
     matcher.find_overlapping_iter(&key.text).any(|m| {
       key.is_start(m.start())
         && (key.is_start(m.end())
-          || key.text[m.end()..].starts_with('s') && key.is_start(m.end() + 1))
+          || key.text[m.end()..].starts_with(b"s") && key.is_start(m.end() + 1))
     })
   }
 }
@@ -268,6 +428,7 @@ mod tests {
       assert!(!keys.matches(&n), "{key}");
     }
     assert!(Keys::new(&["--".into()]).is_err());
+    assert!(Keys::new(&["a".into()]).is_err());
   }
 
   #[test]
