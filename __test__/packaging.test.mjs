@@ -41,10 +41,15 @@ function npm(args, cwd, env = process.env) {
 const APP_CJS = `
 const express = require('express')
 const { hashPassword, verifyPassword, needsRehash } = require('rampart')
-const { rateLimit } = require('rampart/express')
+const { rateLimit, requireJwt } = require('rampart/express')
+const { JwtSigner, JwtVerifier } = require('rampart')
+const { pinoRedaction } = require('rampart/logging')
+const secret = Buffer.alloc(32, 7)
+const token = new JwtSigner({ algorithm: 'HS256', key: secret }).sign({ sub: '1' })
 const app = express()
 app.use(express.json())
 app.use(rateLimit({ limit: 10, windowMs: 60_000 }))
+app.get('/me', requireJwt({ verifier: new JwtVerifier({ algorithms: ['HS256'], key: secret }) }), (req, res) => res.json(req.auth))
 app.post('/register', async (req, res) => {
   const hash = await hashPassword(req.body.password)
   res.json({ hash, ok: await verifyPassword(hash, req.body.password), rehash: needsRehash(hash) })
@@ -56,13 +61,15 @@ const server = app.listen(0, '127.0.0.1', async () => {
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ password: 'correct horse' }),
   })
-  console.log(JSON.stringify({ ...(await response.json()), rateLimit: response.headers.get('ratelimit'), binding: require.resolve('rampart-${PLATFORM}') }))
+  const me = await (await fetch('http://127.0.0.1:' + port + '/me', { headers: { authorization: 'Bearer ' + token } })).json()
+  const redacted = pinoRedaction().streamWrite('{"password":"x"}\\n')
+  console.log(JSON.stringify({ ...(await response.json()), rateLimit: response.headers.get('ratelimit'), sub: me.sub, redacted, binding: require.resolve('rampart-${PLATFORM}') }))
   server.close()
 })
 `
 
 const APP_MJS = `
-import { Keyring, RateLimiter, hashPassword, verifyPassword } from 'rampart'
+import { JwtSigner, JwtVerifier, Keyring, RateLimiter, Redactor, hashPassword, verifyPassword } from 'rampart'
 import { LoginGuard } from 'rampart/express'
 import rampart from 'rampart'
 const dynamic = await import('rampart')
@@ -74,6 +81,8 @@ console.log(JSON.stringify({
   limited: new RateLimiter({ limit: 1, windowMs: 1000 }).hit('k').allowed && typeof LoginGuard === 'function',
   decrypted: ring.decryptString(ring.encryptToString('at rest', { context: 'c' }), { context: 'c' }).toString(),
   same: rampart.hashPassword === hashPassword && dynamic.verifyPassword === verifyPassword,
+  jwt: new JwtVerifier({ algorithms: ['HS256'], key: 'k'.repeat(32) }).verify(new JwtSigner({ algorithm: 'HS256', key: 'k'.repeat(32) }).sign({ sub: '2' })).sub,
+  redacted: new Redactor().redact({ token: 't' }).token,
 }))
 `
 
@@ -108,6 +117,8 @@ test('packed tarballs install and load without a Rust toolchain (CommonJS and ES
   assert.equal(cjs.ok, true)
   assert.equal(cjs.rehash, false)
   assert.equal(cjs.rateLimit, '"10-in-1min";r=9;t=6')
+  assert.equal(cjs.sub, '1')
+  assert.equal(cjs.redacted, '{"password":"[REDACTED]"}\n')
   assert.ok(cjs.binding.startsWith(join(app, 'node_modules')), 'the binary came from the installed platform package')
 
   const esm = JSON.parse(execFileSync(process.execPath, ['main.mjs'], { cwd: app, env, encoding: 'utf8' }))
@@ -116,4 +127,6 @@ test('packed tarballs install and load without a Rust toolchain (CommonJS and ES
   assert.equal(esm.decrypted, 'at rest')
   assert.equal(esm.limited, true)
   assert.equal(esm.same, true)
+  assert.equal(esm.jwt, '2')
+  assert.equal(esm.redacted, '[REDACTED]')
 })

@@ -19,6 +19,7 @@ import {
   type KeyUsage,
   type PasswordPoolStats,
 } from '../index.js'
+import { authorize, errorHandler, requireJwt } from '../js/express.js'
 import { pinoRedaction, winstonRedaction } from '../js/logging.js'
 
 async function usage(): Promise<void> {
@@ -74,5 +75,12 @@ async function usage(): Promise<void> {
   void [line, copy, hooks, format.transform({})]
   // @ts-expect-error card masks are 'full' or 'last4'
   new Redactor({ cardMask: 'first6' })
+
+  const guard = requireJwt({ verifier, realm: 'api', credentialsRequired: false })
+  const admins = authorize('admin', ['owner'])
+  const handler = errorHandler({ logger: { error: () => undefined }, redactor, production: true })
+  void [guard, admins, handler]
+  // @ts-expect-error requireJwt needs a verifier
+  requireJwt({})
 }
 void usage

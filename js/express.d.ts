@@ -1,5 +1,5 @@
 // Types for `rampart/express` (hand-written; checked with `tsc --noEmit` in `npm test`).
-import type { RateLimitResult, RateLimiter } from '../index.js'
+import type { JwtVerifier, RateLimitResult, RateLimiter, Redactor } from '../index.js'
 
 /** What `rateLimit` needs from a store: the native `RateLimiter`, or your own (sync or async). */
 export interface RateLimitStore {
@@ -120,3 +120,32 @@ export declare class LoginGuard {
   fail(attempt: LoginAttempt): void
   succeed(attempt: LoginAttempt): void
 }
+
+export interface RequireJwtOptions {
+  /** Verifies the token; its payload becomes `req.auth` (or `req[requestProperty]`). */
+  verifier: Pick<JwtVerifier, 'verify'>
+  /** The `realm` of the `WWW-Authenticate` challenge. Default 'api'. */
+  realm?: string
+  /** Where the payload goes on `req`. Default 'auth'. */
+  requestProperty?: string
+  /** When false, requests without a token pass through unauthenticated. Default true. */
+  credentialsRequired?: boolean
+  /** Reads the token: return null when absent, undefined when malformed. Default: `Authorization: Bearer`. */
+  getToken?: (req: any) => string | null | undefined
+}
+
+/** Requires a valid Bearer JWT: `req.auth` is its payload; otherwise 401 with RFC 6750 `WWW-Authenticate`. */
+export declare function requireJwt(options: RequireJwtOptions): RateLimitMiddleware
+/** Allows only requests whose `req.auth.role` (or `req.auth.roles`) holds one of `roles`: 401 or 403 otherwise. */
+export declare function authorize(...roles: Array<string | string[]>): RateLimitMiddleware
+
+export interface ErrorHandlerOptions {
+  /** Where errors are logged (for example a pino logger with `pinoRedaction`). Default: redacted JSON on stderr. */
+  logger?: { error(fields: object): unknown }
+  /** Redacts stack traces and messages. Default: a `new Redactor()`. */
+  redactor?: Redactor
+  /** Generic 5xx bodies. Default: `process.env.NODE_ENV === 'production'`. */
+  production?: boolean
+}
+/** The last middleware: logs the error and answers with a generic message in production. */
+export declare function errorHandler(options?: ErrorHandlerOptions): (error: any, req: any, res: any, next: NextFunction) => unknown

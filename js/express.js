@@ -1,10 +1,11 @@
 'use strict'
 // `rampart/express`: rate-limiting middleware on the native RateLimiter, a store for
-// express-rate-limit, and a login brute-force guard.
+// express-rate-limit, a login brute-force guard, and the authentication helpers of ./auth.js.
 
 const { RateLimiter } = require('./index.js')
 const { ipKeyGenerator } = require('./ip.js')
 const { LoginGuard } = require('./login-guard.js')
+const { requireJwt, authorize, errorHandler } = require('./auth.js')
 
 const DRAFTS = new Set(['draft-6', 'draft-7', 'draft-8'])
 const DEFAULT_MESSAGE = 'Too many requests, please try again later.'
@@ -262,4 +263,4 @@ class RampartStore {
   }
 }
 
-module.exports = { rateLimit, RampartStore, LoginGuard, ipKeyGenerator }
+module.exports = { rateLimit, RampartStore, LoginGuard, ipKeyGenerator, requireJwt, authorize, errorHandler }
