@@ -116,4 +116,12 @@ publish(
     '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |',
     ...rows,
   ].join('\n'),
+  ['encrypt', 'decrypt'].flatMap((op) =>
+    [64, 64 * 1024].map((size) => ({
+      label: `AES-GCM ${op} ${label(size)}`,
+      ratio:
+        median(results.get(`rampart Keyring|${op}|${size}`)) /
+        Math.max(...contenders.slice(1).map((c) => median(results.get(`${c.name}|${op}|${size}`)))),
+    })),
+  ),
 )

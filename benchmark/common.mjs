@@ -1,6 +1,6 @@
 // Shared by the benchmark suites: machine description, medians, and writing a table into the
 // README between `<!-- bench:NAME:begin -->` and `<!-- bench:NAME:end -->`.
-import { readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
 
 export const args = new Set(process.argv.slice(2))
@@ -25,9 +25,14 @@ export function version(name) {
   return JSON.parse(readFileSync(new URL(path, import.meta.url), 'utf8')).version
 }
 
-/** Prints the table, and with --write-readme replaces the README section `name`. */
-export function publish(name, table) {
+/**
+ * Prints the table, and with --write-readme replaces the README section `name`. `ratios` (rampart
+ * against the best peer, per case) go to bench-results/NAME.json for the README chart.
+ */
+export function publish(name, table, ratios = []) {
   console.log(table)
+  mkdirSync(new URL('../bench-results/', import.meta.url), { recursive: true })
+  writeFileSync(new URL(`../bench-results/${name}.json`, import.meta.url), JSON.stringify({ name, date: machine(), ratios }, null, 1))
   if (!args.has('--write-readme')) return
   const readme = new URL('../README.md', import.meta.url)
   const text = readFileSync(readme, 'utf8')

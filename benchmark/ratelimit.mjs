@@ -158,6 +158,16 @@ async function main() {
       '| --- | ---: | ---: | ---: | ---: | ---: |',
       ...http,
     ].join('\n'),
+    [
+      ...SCENARIOS.map((scenario) => ({
+        label: `rate limit ${{ hot: 'hot key', roundRobin: '100k keys', inserts: '1M new keys' }[scenario]} (ns/hit)`,
+        ratio: Math.min(...LIBS.slice(1).map((lib) => med(lib, scenario, 'nsPerOp'))) / med('rampart', scenario, 'nsPerOp'),
+      })),
+      {
+        label: 'rate limit memory per key',
+        ratio: Math.min(...LIBS.slice(1).map((lib) => med(lib, 'inserts', 'bytesPerKey'))) / med('rampart', 'inserts', 'bytesPerKey'),
+      },
+    ],
   )
 }
 

@@ -154,4 +154,8 @@ publish(
     '| --- | --- | ---: | ---: | ---: | ---: |',
     ...rows,
   ].join('\n'),
+  [
+    { label: 'redaction, object to JSON (finds 7/7 vs 4/7)', ratio: median(results.get('object|rampart JSON.stringify + redactJson')) / objectPeers },
+    { label: 'redaction, pino lines/s (finds 7/7 vs 4/7)', ratio: median(results.get('pino|pino + rampart pinoRedaction')) / pinoBuiltin },
+  ],
 )

@@ -1,8 +1,9 @@
 // `npm run bench [-- --quick] [-- --write-readme] [-- password|aead ...]`: runs each suite in its
-// own process so one suite's memory and JIT state do not affect the next.
+// own process so one suite's memory and JIT state do not affect the next; with --write-readme the
+// README tables and benchmark/chart.svg are updated.
 import { execFileSync } from 'node:child_process'
 
-const suites = ['password', 'aead', 'jwt', 'ratelimit', 'redact']
+const suites = ['password', 'aead', 'jwt', 'ratelimit', 'redact', 'http']
 const flags = process.argv.slice(2).filter((a) => a.startsWith('--'))
 const chosen = process.argv.slice(2).filter((a) => !a.startsWith('--'))
 for (const suite of chosen.length ? chosen : suites) {
@@ -12,3 +13,4 @@ for (const suite of chosen.length ? chosen : suites) {
     stdio: 'inherit',
   })
 }
+if (flags.includes('--write-readme')) execFileSync(process.execPath, [new URL('./chart.mjs', import.meta.url).pathname], { stdio: 'inherit' })
