@@ -61,11 +61,17 @@ const contenders = [
   { name: 'WebCrypto subtle', encrypt: subtleEncrypt, decrypt: subtleDecrypt, async: true },
 ]
 
-// Every contender must round-trip its own output before it is timed.
+// Every contender must round-trip its own output, and refuse it with one bit flipped, before it is timed.
 for (const c of contenders) {
   const pt = randomBytes(100)
   const box = await c.encrypt(pt)
   if (!Buffer.from(await c.decrypt(box)).equals(pt)) throw new Error(`${c.name} does not round-trip`)
+  const tampered = Buffer.from(box)
+  tampered[tampered.length - 20] ^= 1
+  const refused = await Promise.resolve()
+    .then(() => c.decrypt(tampered))
+    .then(() => false, () => true)
+  if (!refused) throw new Error(`${c.name} decrypted a tampered ciphertext`)
 }
 
 const results = new Map()

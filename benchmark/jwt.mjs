@@ -3,7 +3,8 @@
 // RS256 (2048-bit), ES256 and EdDSA.
 //
 // Every contender does the same job: the same claims (sub, role, iat, exp, iss, aud), and verify
-// checks the signature, exp, iss and aud and returns the payload. Keys are prepared once where
+// checks the signature, exp, iss and aud and returns the payload; each must refuse a tampered
+// token and one for another audience before it is timed. Keys are prepared once where
 // the library allows it (rampart constructors, jose KeyObjects, fast-jwt factories); the
 // "string key" rows pass the secret or PEM on every call, as most guides show. jose is
 // Promise-only and is awaited one call at a time. Every contender's tokens are checked to verify
@@ -84,13 +85,30 @@ function contendersFor(alg) {
       verify: (t) => nodeRs.verifySync(t, k.verifyKey, { algorithms: [nodeRsAlg], iss: [ISS], aud: [AUD] }),
     },
   ]
-  return { list, rampartVerifier, rampartSigner }
+  // Tokens every contender must refuse: a flipped signature, and a good signature for another audience.
+  const good = rampartSigner.sign(CLAIMS)
+  const last = good.at(-2) === 'A' ? 'B' : 'A'
+  const bad = [
+    `${good.slice(0, -2)}${last}${good.at(-1)}`,
+    new JwtSigner({ algorithm: alg, key: k.signKey, issuer: ISS, audience: 'someone-else', expiresIn: 900 }).sign(CLAIMS),
+  ]
+  return { list, rampartVerifier, rampartSigner, bad }
+}
+
+/** Whether `verify` refuses `token` (throws or rejects). */
+async function refuses(verify, token) {
+  try {
+    await verify(token)
+    return false
+  } catch {
+    return true
+  }
 }
 
 const ALGS = ['HS256', 'RS256', 'ES256', 'EdDSA']
 const suites = []
 for (const alg of ALGS) {
-  const { list, rampartVerifier } = contendersFor(alg)
+  const { list, rampartVerifier, bad } = contendersFor(alg)
   const supported = []
   for (const c of list) {
     try {
@@ -100,8 +118,12 @@ for (const alg of ALGS) {
       if (payload.sub !== '42') throw new Error('wrong payload')
       const checked = await c.verify(await list[0].sign())
       if (checked.sub !== '42') throw new Error('wrong payload')
+      for (const token of bad) {
+        if (!(await refuses(c.verify, token))) throw new Error(`${c.name} ${alg} accepted a tampered or wrong-audience token`)
+      }
       supported.push({ ...c, token: ownToken })
     } catch (error) {
+      if (/accepted a tampered/.test(error.message)) throw error
       console.error(`${c.name} ${alg}: skipped (${error.message})`)
     }
   }
