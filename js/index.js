@@ -11,6 +11,10 @@ const native = require('../index.js')
 // synchronous and calls no JavaScript, so it is never used by two calls at once.
 const scratch = new Float64Array(3)
 
+// On the WebAssembly fallback a typed array's memory is outside the module's, so writes into the
+// scratch array would not be seen: there the native hit/peek are used as they are.
+const scratchWorks = native.__napiBindingTarget === undefined || native.__napiBindingTarget === 'native'
+
 class RateLimiter extends native.RateLimiter {
   #limit
 
@@ -21,12 +25,14 @@ class RateLimiter extends native.RateLimiter {
 
   /** @see native.RateLimiter#hit */
   hit(key, cost) {
+    if (!scratchWorks) return super.hit(key, cost)
     const allowed = this._apply(key, cost, true, scratch)
     return { allowed, limit: this.#limit, remaining: scratch[0], resetMs: scratch[1], retryAfterMs: scratch[2] }
   }
 
   /** @see native.RateLimiter#peek */
   peek(key, cost) {
+    if (!scratchWorks) return super.peek(key, cost)
     const allowed = this._apply(key, cost, false, scratch)
     return { allowed, limit: this.#limit, remaining: scratch[0], resetMs: scratch[1], retryAfterMs: scratch[2] }
   }

@@ -176,13 +176,26 @@ impl Error {
     Ok(object)
   }
 
-  /// Converts to the `napi::Error` a binding returns: it carries the exact JS object built by
-  /// [`Error::to_js`], so throwing it or rejecting a promise with it keeps the constructor and
-  /// the `code`.
+  /// Converts to the `napi::Error` a synchronous binding returns, so that the JS caller gets the
+  /// exact object built by [`Error::to_js`] (constructor, `code`, `claim`).
   pub fn into_napi(self, env: &Env) -> napi::Error {
+    // On wasm, napi-rs keeps no reference to an error object (it rebuilds a plain `Error` from
+    // the message), so the object is thrown here and the binding reports the pending exception.
+    #[cfg(target_family = "wasm")]
+    if let Ok(object) = self.to_js(env) {
+      if env.throw(object).is_ok() {
+        return napi::Error::new(Status::PendingException, self.message);
+      }
+    }
+    self.into_rejection(env)
+  }
+
+  /// Converts to the `napi::Error` a promise is rejected with. (On wasm the rejection carries the
+  /// message only: napi-rs cannot hand the object through there.)
+  pub fn into_rejection(self, env: &Env) -> napi::Error {
     match self.to_js(env) {
       Ok(object) => napi::Error::from(object.to_unknown()),
-      // Only reachable while the environment is shutting down; keep the code in the status.
+      // Only reachable while the environment is shutting down.
       Err(_) => napi::Error::new(Status::GenericFailure, self.message),
     }
   }

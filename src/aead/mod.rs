@@ -196,6 +196,7 @@ impl Keyring {
   }
 
   /// Decrypts straight into a new JS Buffer.
+  #[cfg(not(target_family = "wasm"))]
   fn open<'env>(
     &self,
     env: &'env Env,
@@ -217,11 +218,30 @@ impl Keyring {
     };
     Ok(out.0)
   }
+
+  /// Decrypts, then copies into a new JS Buffer: on wasm a Buffer's bytes live outside the
+  /// module's memory, and writes made after the Buffer is created would not reach JavaScript.
+  #[cfg(target_family = "wasm")]
+  fn open<'env>(
+    &self,
+    env: &'env Env,
+    sealed: Sealed<'_>,
+    context: &[u8],
+  ) -> Result<BufferSlice<'env>> {
+    let plain = match sealed {
+      Sealed::Binary(view) => self.inner.decrypt(&view, context)?,
+      Sealed::Text(text) => self.inner.decrypt(&envelope::from_text(&text)?, context)?,
+    };
+    BufferSlice::copy_from(env, &*plain)
+      .map_err(|_| Error::new(Code::Internal, "could not allocate a Buffer"))
+  }
 }
 
 /// A JS Buffer as decryption output.
+#[cfg(not(target_family = "wasm"))]
 struct Output<'env>(BufferSlice<'env>);
 
+#[cfg(not(target_family = "wasm"))]
 impl AsMut<[u8]> for Output<'_> {
   fn as_mut(&mut self) -> &mut [u8] {
     &mut self.0
