@@ -5,7 +5,12 @@
 // about twice the rest of a hit, so the addon writes three numbers into a scratch array and the
 // object is built here, where V8 makes it almost free. Types: ../index.d.ts describes the same API.
 
-const native = require('../index.js')
+let native
+try {
+  native = require('../index.js')
+} catch (error) {
+  throw require('./load-error.js').noBinaryError(error)
+}
 
 // One scratch array per module instance (each worker thread loads its own). The native call is
 // synchronous and calls no JavaScript, so it is never used by two calls at once.

@@ -171,7 +171,9 @@ impl<T: ToNapiValue + Send + 'static> Pending<T> {
   /// Settles from any thread; a rampart error becomes its JS error on the JS thread.
   fn settle(&self, result: Result<T>) {
     if let Some(deferred) = self.take() {
-      deferred.resolve(Box::new(move |env| result.map_err(|e| e.into_rejection(&env))));
+      deferred.resolve(Box::new(move |env| {
+        result.map_err(|e| e.into_rejection(&env))
+      }));
     }
   }
 }

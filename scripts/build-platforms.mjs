@@ -1,0 +1,110 @@
+// `npm run build:platforms [-- TARGET ...]`: builds the release binaries that can be built on a
+// Linux x86-64 machine, checks them, and puts each in its npm/<platform>/ package:
+//   linux-x64-gnu, linux-arm64-gnu   cargo-zigbuild against glibc 2.28 (checked: no newer symbol)
+//   linux-x64-musl, linux-arm64-musl cargo-zigbuild (checked: no glibc symbol, needs only libc.so)
+//   wasm32-wasi                      napi build --target wasm32-wasip1-threads (clang for ring)
+// macOS and Windows are built on their own runners (.github/workflows/release.yml).
+//
+// It installs what it needs: the rustup targets, and zig + cargo-zigbuild (from PyPI) in a venv
+// under target/. clang must be on PATH for the WebAssembly build (.ci/run installs it).
+import { execFileSync } from 'node:child_process'
+import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, statSync } from 'node:fs'
+import { delimiter, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+const GLIBC_FLOOR = [2, 28]
+const ZIG = { ziglang: '0.17.1', 'cargo-zigbuild': '0.24.1' }
+
+export const LINUX = {
+  'linux-x64-gnu': { triple: 'x86_64-unknown-linux-gnu', libc: 'gnu' },
+  'linux-arm64-gnu': { triple: 'aarch64-unknown-linux-gnu', libc: 'gnu' },
+  'linux-x64-musl': { triple: 'x86_64-unknown-linux-musl', libc: 'musl' },
+  'linux-arm64-musl': { triple: 'aarch64-unknown-linux-musl', libc: 'musl' },
+}
+const ALL = [...Object.keys(LINUX), 'wasm32-wasi']
+
+function run(command, args, options = {}) {
+  console.error(`$ ${command} ${args.join(' ')}`)
+  return execFileSync(command, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', ...options })
+}
+
+/** A venv with zig and cargo-zigbuild from PyPI; returns the PATH that has them first. */
+function zigPath() {
+  const venv = join(root, 'target', 'zig-venv')
+  const bin = join(venv, 'bin')
+  if (!existsSync(join(bin, 'cargo-zigbuild'))) {
+    run('python3', ['-m', 'venv', venv])
+    run(join(bin, 'pip'), ['install', '--quiet', ...Object.entries(ZIG).map(([name, v]) => `${name}==${v}`)])
+  }
+  return `${bin}${delimiter}${process.env.PATH}`
+}
+
+function installedTargets() {
+  return run('rustup', ['target', 'list', '--installed']).split('\n')
+}
+
+function addTarget(triple) {
+  if (!installedTargets().includes(triple)) run('rustup', ['target', 'add', triple])
+}
+
+/** The highest GLIBC_x.y version a shared object needs, as [x, y] (null if none). */
+export function glibcNeeded(file) {
+  const versions = [...run('objdump', ['-T', file]).matchAll(/GLIBC_(\d+)\.(\d+)/g)].map((m) => [Number(m[1]), Number(m[2])])
+  return versions.sort((a, b) => a[0] - b[0] || a[1] - b[1]).at(-1) ?? null
+}
+
+/** Fails unless the binary fits its libc: a glibc floor for gnu, no glibc at all for musl. */
+export function checkLibc(file, libc) {
+  const needed = glibcNeeded(file)
+  const libs = [...run('readelf', ['-d', file]).matchAll(/\(NEEDED\)\s+Shared library: \[(.+?)\]/g)].map((m) => m[1])
+  if (libc === 'gnu') {
+    if (needed && (needed[0] > GLIBC_FLOOR[0] || (needed[0] === GLIBC_FLOOR[0] && needed[1] > GLIBC_FLOOR[1]))) {
+      throw new Error(`${file} needs GLIBC_${needed.join('.')}, above the ${GLIBC_FLOOR.join('.')} floor`)
+    }
+  } else if (needed || libs.some((lib) => /^libc\.so\.6$|^ld-linux/.test(lib)) || !libs.includes('libc.so')) {
+    throw new Error(`${file} is not a musl binary (needs ${libs.join(', ')}${needed ? `, GLIBC_${needed.join('.')}` : ''})`)
+  }
+  return { needed, libs }
+}
+
+function buildLinux(platform, path) {
+  const { triple, libc } = LINUX[platform]
+  addTarget(triple)
+  const env = { ...process.env, PATH: path }
+  // A Node addon is a shared library, so musl must link libc dynamically (napi-rs does the same).
+  if (libc === 'musl') env[`CARGO_TARGET_${triple.toUpperCase().replace(/-/g, '_')}_RUSTFLAGS`] = '-C target-feature=-crt-static'
+  const zigTarget = libc === 'gnu' ? `${triple}.${GLIBC_FLOOR.join('.')}` : triple
+  run('cargo', ['zigbuild', '--release', '--target', zigTarget], { env, stdio: ['ignore', 'inherit', 'inherit'] })
+  const built = join(root, 'target', triple, 'release', 'librampart.so')
+  const out = join(root, 'npm', platform, `rampart.${platform}.node`)
+  copyFileSync(built, out)
+  const { needed } = checkLibc(out, libc)
+  console.error(`${platform}: ${(statSync(out).size / 2 ** 20).toFixed(1)} MiB${needed ? `, needs GLIBC_${needed.join('.')}` : ''}`)
+}
+
+function buildWasi() {
+  addTarget('wasm32-wasip1-threads')
+  run('npx', ['napi', 'build', '--platform', '--release', '--target', 'wasm32-wasip1-threads'], {
+    env: { ...process.env, CC_wasm32_wasip1_threads: process.env.CC_wasm32_wasip1_threads ?? 'clang' },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  })
+  // The loader finds the fallback at the package root (tests) or as rampart-wasm32-wasi (users).
+  const dir = join(root, 'npm', 'wasm32-wasi')
+  mkdirSync(dir, { recursive: true })
+  for (const file of readdirSync(root).filter((f) => /^rampart\.wasm32-wasi\.wasm$|^rampart\.wasi(-browser)?\.(c?js|d\.cts)$|^wasi-worker(-browser)?\.mjs$/.test(f))) {
+    copyFileSync(join(root, file), join(dir, file))
+  }
+  // The debug build is not shipped.
+  if (existsSync(join(root, 'rampart.wasm32-wasi.debug.wasm'))) renameSync(join(root, 'rampart.wasm32-wasi.debug.wasm'), join(root, 'target', 'rampart.wasm32-wasi.debug.wasm'))
+  console.error(`wasm32-wasi: ${(statSync(join(dir, 'rampart.wasm32-wasi.wasm')).size / 2 ** 20).toFixed(1)} MiB`)
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const chosen = process.argv.slice(2).length ? process.argv.slice(2) : ALL
+  for (const name of chosen) if (!ALL.includes(name)) throw new Error(`unknown target ${name}; choose from ${ALL.join(', ')}`)
+  const linux = chosen.filter((name) => LINUX[name])
+  const path = linux.length ? zigPath() : process.env.PATH
+  for (const platform of linux) buildLinux(platform, path)
+  if (chosen.includes('wasm32-wasi')) buildWasi()
+}
