@@ -98,6 +98,29 @@ const { pinoRedaction } = require('rampart/logging')
   }))
 })()
 `
+// The same from an ES module: named imports, the default import and a dynamic import agree.
+const SMOKE_ESM = `
+import { JwtSigner, JwtVerifier, Keyring, RateLimiter, Redactor, hashPassword, verifyPassword, __napiBindingTarget } from 'rampart'
+import rampart from 'rampart'
+import { requireJwt } from 'rampart/express'
+import { pinoRedaction } from 'rampart/logging'
+const dynamic = await import('rampart')
+const hash = await hashPassword('correct horse')
+const ring = new Keyring({ keys: [{ id: 'k', key: Buffer.alloc(32, 1) }], primary: 'k' })
+const secret = 'k'.repeat(32)
+const token = new JwtSigner({ algorithm: 'HS256', key: secret }).sign({ sub: '7' })
+const limiter = new RateLimiter({ limit: 1, windowMs: 60000 })
+console.log(JSON.stringify({
+  target: __napiBindingTarget,
+  same: rampart.Redactor === Redactor && dynamic.hashPassword === hashPassword,
+  password: await verifyPassword(hash, 'correct horse'),
+  keyring: ring.decryptString(ring.encryptToString('at rest', { context: 'c' }), { context: 'c' }).toString(),
+  jwt: new JwtVerifier({ algorithms: ['HS256'], key: secret }).verify(token).sub + typeof requireJwt,
+  limit: [limiter.hit('a').allowed, limiter.hit('a').allowed].join(),
+  redact: new Redactor().redactJson('{"password":"x"}') + pinoRedaction().streamWrite('{"token":1}'),
+}))
+`
+
 const SMOKE_EXPECTED = { password: true, keyring: 'at rest', jwt: '7functionfunction', limit: 'true,false', redact: '{"password":"[REDACTED]"}{"token":"[REDACTED]"}' }
 
 /** npm pack of the root and the release packages, installed into a scratch app without Rust. */
@@ -113,6 +136,7 @@ function testPackedInstall() {
     mkdirSync(app)
     writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'scratch', private: true, version: '1.0.0' }))
     writeFileSync(join(app, 'smoke.cjs'), SMOKE)
+    writeFileSync(join(app, 'smoke.mjs'), SMOKE_ESM)
     const path = (process.env.PATH ?? '').split(delimiter).filter((dir) => !existsSync(join(dir, 'cargo'))).join(delimiter)
     const env = { ...process.env, PATH: path }
     execFileSync('npm', ['install', ...readdirSync(tarballs).map((t) => join(tarballs, t))], { cwd: app, env, stdio: 'ignore' })
@@ -122,14 +146,16 @@ function testPackedInstall() {
       assert.deepEqual(result, { target, binding: result.binding, ...SMOKE_EXPECTED }, `packed install, ${target}`)
       const from = target === 'native' ? /^rampart-linux-x64-gnu\// : /^rampart-wasm32-wasi\//
       if (!from.test(result.binding ?? '')) throw new Error(`packed install, ${target}: loaded ${result.binding}`)
+      const esm = JSON.parse(execFileSync(process.execPath, ['--disable-warning=ExperimentalWarning', 'smoke.mjs'], { cwd: app, env: { ...env, ...extra }, encoding: 'utf8' }))
+      assert.deepEqual(esm, { target, same: true, ...SMOKE_EXPECTED, jwt: '7function' }, `packed install, ES module, ${target}`)
     }
-    return 2
+    return 4
   } finally {
     rmSync(work, { recursive: true, force: true })
   }
 }
 
-const results = { 'linux-arm64-gnu': testArm64(), 'wasm32-wasi': testWasi(), 'packed release install (native and WASI)': testPackedInstall() }
+const results = { 'linux-arm64-gnu': testArm64(), 'wasm32-wasi': testWasi(), 'packed release install (CommonJS and ES modules, native and WASI)': testPackedInstall() }
 let passed = 0
 for (const [platform, count] of Object.entries(results)) {
   console.log(`${platform}: ${count} tests passed`)
