@@ -322,10 +322,14 @@ mod tests {
     assert_eq!(t.counters().rejections, 1);
     // Existing keys keep working.
     assert!(t.hit(&0u32.to_le_bytes(), 1, true, now).allowed);
-    // Once the old entries have expired, the full sweep makes room.
+    // Once the old entries have expired, sweeping makes room. (Which sweep does it depends on
+    // the table's random hash key: the incremental one may already have cleared the shard
+    // holding some of the keys, and the full one then clears the rest only if still needed.)
     now += 20 * SEC;
     assert!(t.hit(b"new", 1, true, now).allowed);
-    assert_eq!(t.counters().size, 1);
+    let size = t.counters().size;
+    assert!((1..=10).contains(&size), "{size}");
+    assert_eq!(t.counters().rejections, 1);
   }
 
   #[test]
