@@ -59,6 +59,14 @@ test('HS256 signed with the EC public key PEM or a public JWK as text', () => {
   // A JWK serialised to JSON is not a secret either (fast-jwt GHSA-g3jj-5cmm-3hxx).
   const jwkText = JSON.stringify(ec.publicKey.export({ format: 'jwk' }))
   assert.throws(() => new JwtVerifier({ algorithms: ['HS256'], key: jwkText }), /JWK/)
+  assert.throws(() => new JwtVerifier({ algorithms: ['HS256'], key: ` \n${jwkText}` }), /JWK/)
+  assert.throws(() => new JwtVerifier({ algorithms: ['HS256'], key: Buffer.from(jwkText) }), /JWK/)
+  assert.throws(() => new JwtVerifier({ algorithms: ['HS256'], key: JSON.stringify({ keys: [] }) }), /JWK/)
+  // A secret that merely starts with "{" is still a secret (random bytes do, one time in 256).
+  for (const secret of [Buffer.concat([Buffer.from('{'), randomBytes(40)]), `{${'s'.repeat(40)}}`, '{"not":"a key","pad":"xxxxxxxxxxxxxxxx"}']) {
+    const verifier = new JwtVerifier({ algorithms: ['HS256'], key: secret, requireExp: false })
+    assert.equal(verifier.verify(new JwtSigner({ algorithm: 'HS256', key: secret }).sign({ sub: 's' })).sub, 's')
+  }
   assert.throws(() => new JwtVerifier({ algorithms: ['HS256'], key: ec.publicKey.export({ format: 'jwk' }) }), code('ERR_INVALID_ARG_VALUE'))
 })
 

@@ -164,8 +164,13 @@ fn material_from_bytes(bytes: &[u8]) -> Result<Material> {
   if pem::looks_like_pem(bytes) {
     return key::from_pem(bytes).map_err(key_error);
   }
-  let start = bytes.iter().position(|b| !b.is_ascii_whitespace());
-  if start.is_some_and(|i| bytes[i] == b'{') {
+  // A JWK (or JWKS) serialised to JSON is not a secret (fast-jwt GHSA-g3jj-5cmm-3hxx); random
+  // secret bytes that merely start with `{` are.
+  let is_jwk_text = matches!(
+    serde_json::from_slice::<Value>(bytes),
+    Ok(Value::Object(object)) if object.contains_key("kty") || object.contains_key("keys")
+  );
+  if is_jwk_text {
     return Err(key_error(
       "looks like JWK JSON text; pass the parsed object (JSON.parse) instead",
     ));
