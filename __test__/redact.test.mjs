@@ -233,6 +233,12 @@ test('winston: a format that redacts the finished line and the fields, without t
   for (const secret of ['hunter2', GH, JWT]) assert.ok(!output.includes(secret), output)
   assert.equal(JSON.parse(lines[0]).user.name, 'ann')
   assert.equal(meta.user.password, 'hunter2')
+  // A cyclic field (an Express request, say) does not break logging, and the line is still redacted.
+  const cyclic = { password: 'hunter2' }
+  cyclic.self = cyclic
+  logger.info('cycle', { cyclic })
+  await new Promise((resolve) => setImmediate(resolve))
+  assert.ok(lines.at(-1).includes('cycle') && !lines.at(-1).includes('hunter2'), lines.at(-1))
   // With a text (non-JSON) final format, the line is redacted as text.
   const text = capture()
   const simple = winston.createLogger({

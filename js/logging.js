@@ -32,8 +32,14 @@ function winstonRedaction(redactorOrOptions) {
   return {
     transform(info) {
       // `info` is winston's own object, but its values may be the caller's: replace, never mutate them.
-      const fields = redactor.redact({ ...info })
-      for (const key of Object.keys(info)) info[key] = fields?.[key]
+      let fields
+      try {
+        fields = redactor.redact({ ...info })
+      } catch {
+        // Fields JSON cannot hold (a cycle, a BigInt) stay as they are; the finished line below
+        // is still redacted, and that is what the transports write.
+      }
+      if (fields) for (const key of Object.keys(info)) info[key] = fields[key]
       const line = info[MESSAGE]
       if (typeof line === 'string') {
         info[MESSAGE] = /^\s*[[{"]/.test(line) ? redactor.redactJson(line) : redactor.redactText(line)
