@@ -348,16 +348,12 @@ impl<'de> Visitor<'de> for Limited<'_> {
   }
   fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
     // Checked values (exp, aud, crit, ...) are never objects; keep only the shape for the
-    // type check, after validating the contents.
-    if self.depth > MAX_DEPTH {
-      return Err(too_deep(self.problem));
+    // type check, after validating the contents as `Skip` does.
+    Skip {
+      depth: self.depth,
+      problem: self.problem,
     }
-    while map.next_key::<IgnoredAny>()?.is_some() {
-      map.next_value_seed(Skip {
-        depth: self.depth + 1,
-        problem: &mut *self.problem,
-      })?;
-    }
+    .visit_map(&mut map)?;
     Ok(Value::Object(serde_json::Map::new()))
   }
 }
