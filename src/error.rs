@@ -106,6 +106,11 @@ pub struct Error {
 
 pub type Result<T> = std::result::Result<T, Error>;
 
+/// A synchronous binding's result: a rampart error becomes the JS error it throws.
+pub fn throw<T>(env: &Env, result: Result<T>) -> napi::Result<T> {
+  result.map_err(|e| e.into_napi(env))
+}
+
 impl Error {
   pub fn new(code: Code, message: impl Into<String>) -> Self {
     Error {

@@ -12,7 +12,7 @@ use napi_derive::napi;
 use zeroize::Zeroizing;
 
 use crate::args::{self, Bytes};
-use crate::error::{Code, Error, Result};
+use crate::error::{throw, Code, Error, Result};
 
 /// Largest `context` accepted, in bytes.
 const MAX_CONTEXT_LEN: usize = 64 * 1024;
@@ -172,10 +172,6 @@ fn sealed<'env>(value: &Unknown<'env>, name: &str) -> Result<Sealed<'env>> {
 /// copy lets rampart wipe its own copy of a plaintext right away.
 fn to_buffer<'env>(env: &'env Env, bytes: &[u8]) -> napi::Result<BufferSlice<'env>> {
   BufferSlice::copy_from(env, bytes)
-}
-
-fn throw<T>(env: &Env, result: Result<T>) -> napi::Result<T> {
-  result.map_err(|e| e.into_napi(env))
 }
 
 impl Keyring {

@@ -19,7 +19,7 @@ use napi_derive::napi;
 use serde_json::Value;
 
 use crate::args;
-use crate::error::{Error, Result};
+use crate::error::{throw, Error, Result};
 use key::{Alg, Material, Signer, Verifier};
 use token::{KeyEntry, SignConfig, VerifyConfig};
 
@@ -112,10 +112,6 @@ pub struct DecodedJwt {
   pub header: String,
   #[napi(ts_type = "import('./js/jwt.js').JwtPayload")]
   pub payload: String,
-}
-
-fn throw<T>(env: &Env, result: Result<T>) -> napi::Result<T> {
-  result.map_err(|e| e.into_napi(env))
 }
 
 fn now_seconds() -> f64 {
@@ -426,7 +422,7 @@ pub struct JwtSigner {
 
 #[napi]
 impl JwtSigner {
-  #[napi(constructor, ts_args_type = "options: JwtSignerOptions")]
+  #[napi(constructor, catch_unwind, ts_args_type = "options: JwtSignerOptions")]
   pub fn new(env: Env, options: Unknown) -> napi::Result<Self> {
     let config = signer_config(&env, &options)?;
     throw(&env, config.map(|config| JwtSigner { config }))
@@ -434,7 +430,10 @@ impl JwtSigner {
 
   /// Signs `payload` (a plain object of claims) and returns the compact token. Adds `iat` and
   /// `exp` (seconds), and `nbf`, `iss`, `aud`, `sub` from the options.
-  #[napi(ts_args_type = "payload: import('./js/jwt.js').JwtPayload, options?: JwtCallOptions")]
+  #[napi(
+    catch_unwind,
+    ts_args_type = "payload: import('./js/jwt.js').JwtPayload, options?: JwtCallOptions"
+  )]
   pub fn sign(&self, env: Env, payload: Unknown, options: Option<Unknown>) -> napi::Result<String> {
     if args::type_of(&payload) != Some(ValueType::Object) || payload.is_array().unwrap_or(false) {
       return Err(
@@ -449,6 +448,7 @@ impl JwtSigner {
   /// Fast path behind `sign` (the package entry point wraps the class): `payload` is the JSON
   /// text of the claims object.
   #[napi(
+    catch_unwind,
     js_name = "_sign",
     ts_args_type = "payload: string, currentTime?: number"
   )]
@@ -469,6 +469,7 @@ impl JwtSigner {
   /// tokens with Node's OpenSSL, whose RSA private-key operation measured about twice as fast
   /// as ring's on x86-64 (see the README's design notes).
   #[napi(
+    catch_unwind,
     js_name = "_signingInput",
     ts_args_type = "payload: string, currentTime?: number"
   )]
@@ -506,7 +507,11 @@ pub struct JwtVerifier {
 
 #[napi]
 impl JwtVerifier {
-  #[napi(constructor, ts_args_type = "options: JwtVerifierOptions")]
+  #[napi(
+    constructor,
+    catch_unwind,
+    ts_args_type = "options: JwtVerifierOptions"
+  )]
   pub fn new(env: Env, options: Unknown) -> napi::Result<Self> {
     let config = verifier_config(&env, &options)?;
     throw(&env, config.map(|config| JwtVerifier { config }))
@@ -515,6 +520,7 @@ impl JwtVerifier {
   /// Verifies `token` (signature, algorithm, then claims) and returns its payload. Throws a
   /// coded error (`ERR_JWT_*`) otherwise; messages never include the token.
   #[napi(
+    catch_unwind,
     ts_args_type = "token: string, options?: JwtCallOptions",
     ts_return_type = "import('./js/jwt.js').JwtPayload"
   )]
@@ -535,6 +541,7 @@ impl JwtVerifier {
 
   /// Fast path behind `verify`: returns the payload as JSON text.
   #[napi(
+    catch_unwind,
     js_name = "_verify",
     ts_args_type = "token: string, currentTime?: number"
   )]
@@ -565,7 +572,11 @@ impl JwtVerifier {
 /// Decodes a token's header and payload **without verifying anything**: for routing (reading
 /// `kid` or `iss` before choosing a verifier) and debugging, never for trust decisions. Throws
 /// `ERR_JWT_MALFORMED` for anything that is not a well-formed compact JWT.
-#[napi(ts_args_type = "token: string", ts_return_type = "DecodedJwt")]
+#[napi(
+  catch_unwind,
+  ts_args_type = "token: string",
+  ts_return_type = "DecodedJwt"
+)]
 pub fn decode_jwt_unverified<'env>(
   env: &'env Env,
   token: Unknown<'env>,

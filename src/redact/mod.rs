@@ -12,7 +12,7 @@ use napi_derive::napi;
 use ring::hmac;
 
 use crate::args::{self, Bytes};
-use crate::error::{Error, Result};
+use crate::error::{throw, Error, Result};
 use censor::{Censor, Replacer};
 use json::Policy;
 
@@ -42,10 +42,6 @@ pub struct RedactorOptions {
   pub card_mask: Option<String>,
   /// Longest input read, in bytes (default 1 MiB); longer input is redacted whole.
   pub max_length: Option<u32>,
-}
-
-fn throw<T>(env: &Env, result: Result<T>) -> napi::Result<T> {
-  result.map_err(|e| e.into_napi(env))
 }
 
 fn list(options: Option<&Object<'_>>, key: &str) -> Result<Option<Vec<String>>> {
