@@ -99,11 +99,6 @@ export declare class RateLimiter {
    * A denied hit spends nothing.
    */
   hit(key: string, cost?: number): RateLimitResult
-  /**
-   * Internal fast path behind `hit` and `peek` (the package entry point wraps the class): returns
-   * `allowed` and writes `[remaining, resetMs, retryAfterMs]` into `out`.
-   */
-  _apply(key: string, cost: number | undefined, charge: boolean, out: Float64Array): boolean
   /** What `hit` would answer, without spending anything. */
   peek(key: string, cost?: number): RateLimitResult
   /**

@@ -206,23 +206,23 @@ test('rateLimit rejects bad options when it is created', () => {
   assert.throws(() => rateLimit({ windowMs: -1 }), { code: 'ERR_OUT_OF_RANGE' })
 })
 
-test('LoginGuard: check before, fail on a wrong password, clear on success', () => {
+test('LoginGuard: reserve before, keep on a wrong password, give back on success', async () => {
   const guard = new LoginGuard({ maxConsecutiveFailures: 3, blockMs: 60_000, maxFailuresPerIpPerDay: 5 })
-  const alice = { username: 'Alice', ip: '203.0.113.9' }
+  const alice = { username: 'alice', ip: '203.0.113.9' }
   for (let i = 0; i < 3; i++) {
-    assert.equal(guard.check(alice).allowed, true)
-    guard.fail(alice)
+    const gate = await guard.begin(alice)
+    assert.equal(gate.allowed, true)
+    await gate.failure()
   }
-  const blocked = guard.check(alice)
+  const blocked = await guard.begin(alice)
   assert.equal(blocked.allowed, false)
-  assert.ok(blocked.retryAfterMs > 59_000 && blocked.retryAfterMs <= 60_000)
-  assert.equal(guard.check({ username: 'ALICE', ip: alice.ip }).allowed, false, 'usernames are case-insensitive')
-  assert.equal(guard.check({ username: 'alice', ip: '198.51.100.1' }).allowed, true, 'another IP is not blocked')
-  guard.succeed(alice)
-  assert.equal(guard.check(alice).allowed, true)
-  // Per IP, failures across usernames add up.
-  for (const username of ['bob', 'carol']) guard.fail({ username, ip: alice.ip })
-  assert.equal(guard.check({ username: 'dave', ip: alice.ip }).allowed, false, '3 + 2 failures from this IP today')
-  assert.throws(() => guard.check({ username: 'x' }), { code: 'ERR_INVALID_ARG_TYPE' })
+  assert.ok(blocked.retryAfterMs > 0 && blocked.retryAfterMs <= 60_000)
+  assert.equal((await guard.begin({ username: 'ALICE', ip: alice.ip })).allowed, false, 'usernames are case-insensitive')
+  const other = await guard.begin({ username: 'alice', ip: '198.51.100.1' })
+  assert.equal(other.allowed, true, 'another IP is not blocked')
+  await other.success()
+  for (const username of ['bob', 'carol']) await (await guard.begin({ username, ip: alice.ip })).failure()
+  assert.equal((await guard.begin({ username: 'dave', ip: alice.ip })).allowed, false, '3 + 2 failures from this IP today')
+  await assert.rejects(guard.begin({ username: 'x' }), { code: 'ERR_INVALID_ARG_TYPE' })
   assert.throws(() => new LoginGuard(null), { code: 'ERR_INVALID_ARG_TYPE' })
 })

@@ -4,7 +4,9 @@ import { test } from 'node:test'
 import { Worker } from 'node:worker_threads'
 
 import { RateLimiter } from 'rampart'
+import { createRequire } from 'node:module'
 
+const native = createRequire(import.meta.url)('rampart')
 const TYPE = { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' }
 const VALUE = { name: 'TypeError', code: 'ERR_INVALID_ARG_VALUE' }
 const RANGE = { name: 'RangeError', code: 'ERR_OUT_OF_RANGE' }
@@ -98,6 +100,70 @@ test('named limiters share one table across worker threads, exactly', async () =
   here.clear()
 })
 
+function inWorkers(source, workerData, count = 4) {
+  return Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise((resolve, reject) => {
+          const worker = new Worker(source, { eval: true, workerData })
+          worker.once('message', resolve)
+          worker.once('error', reject)
+        }),
+    ),
+  )
+}
+
+// Before the fix the clock was read before the shard lock: a thread could apply an older time to
+// a state another thread had just advanced, and a denied hit then reported remaining 4294967295.
+test('4 worker threads on one hot key: every result stays within the limit (clock read under the lock)', async () => {
+  for (const algorithm of ['gcra', 'fixed-window', 'sliding-window']) {
+    const options = { limit: 3, windowMs: 2, algorithm, name: `clock-${algorithm}-${process.pid}` }
+    const source = `
+      const { parentPort, workerData } = require('node:worker_threads')
+      const { RateLimiter } = require('rampart')
+      const limiter = new RateLimiter(workerData)
+      let bad = 0
+      for (let i = 0; i < 100000; i++) {
+        const r = limiter.hit('hot')
+        if (r.remaining > 3 || !(r.retryAfterMs >= 0 && r.retryAfterMs <= 4) || (!r.allowed && r.retryAfterMs === 0)) bad++
+      }
+      parentPort.postMessage(bad)
+    `
+    const bad = await inWorkers(source, options)
+    assert.deepEqual(bad, [0, 0, 0, 0], algorithm)
+    new RateLimiter(options).clear()
+  }
+})
+
+// Before the fix a key first seen while the table was full was inserted again after the sweep
+// even when another thread had inserted it meanwhile: \`size\` drifted above the keys held.
+test('4 worker threads inserting the same keys into a full table: size stays exact', async () => {
+  const options = { limit: 1_000, windowMs: 1, maxKeys: 64, name: `full-${process.pid}` }
+  const here = new RateLimiter(options)
+  const source = `
+    const { parentPort, workerData } = require('node:worker_threads')
+    const { RateLimiter } = require('rampart')
+    const limiter = new RateLimiter(workerData)
+    const start = Date.now()
+    // Expired entries fill the table; new keys then find it full, sweep (at most once a second)
+    // and insert, racing with the other threads on the same keys.
+    let round = 0
+    while (Date.now() - start < 2500) {
+      for (let i = 0; i < 64; i++) limiter.hit('k' + ((round * 64 + i) % 256))
+      round++
+    }
+    parentPort.postMessage(round)
+  `
+  await inWorkers(source, options)
+  // Let every entry expire, then a sweep of all shards (triggered by a new key on a full table
+  // or the incremental sweep) must bring the count to what the table holds: zero live keys.
+  await new Promise((resolve) => setTimeout(resolve, 1100))
+  for (let i = 0; i < 200; i++) here.hit(`probe-${i}`)
+  here.clear()
+  assert.equal(here.size, 0, 'clear() subtracts what each shard held: a drifted count stays above zero')
+})
+
 test('memory stays bounded under 5M distinct keys; a full table is counted, and fails closed', () => {
   const maxKeys = 200_000
   const limiter = new RateLimiter({ limit: 10, windowMs: 3_600_000, maxKeys })
@@ -148,12 +214,16 @@ test('bad input gives documented errors, never a crash', () => {
   for (const cost of [-1, 4, 1.5, NaN]) assert.throws(() => limiter.hit('k', cost), RANGE)
   assert.throws(() => limiter.hit('k', '1'), TYPE)
   assert.throws(() => limiter.peek('k', 99), RANGE)
-  // The internal fast path behind hit/peek refuses anything but a private Float64Array(3+).
-  const shared = new Float64Array(new SharedArrayBuffer(24))
-  for (const out of [undefined, [0, 0, 0], new Float64Array(2), new Float32Array(3), new Uint8Array(24), shared]) {
-    assert.throws(() => limiter._apply('k', 1, true, out), TYPE)
+  // Key length is in UTF-8 bytes, also when the last character does not fit whole.
+  assert.equal(limiter.hit(`${'k'.repeat(1022)}é`).allowed, true, '1024 bytes')
+  for (const key of [`${'k'.repeat(1023)}é`, `${'k'.repeat(1024)}€`, `${'k'.repeat(1021)}😀`, '€'.repeat(342)]) {
+    assert.throws(() => limiter.hit(key), RANGE)
   }
-  const out = new Float64Array(4)
-  assert.equal(limiter._apply('fresh', undefined, false, out), true)
-  assert.deepEqual([...out], [2, 334, 0, 0])
+  // The internals behind hit/peek: bound functions and one scratch buffer per thread.
+  const [hit, peek] = limiter._bound()
+  for (const key of [undefined, 42, {}, Symbol('k')]) assert.throws(() => hit(key), TYPE)
+  assert.throws(() => peek('k', 99), RANGE)
+  assert.equal(typeof hit('fresh2'), 'boolean')
+  assert.equal(native._rateLimitScratch(), native._rateLimitScratch(), 'the same ArrayBuffer every time')
+  assert.equal(native._rateLimitScratch().byteLength, 24)
 })

@@ -97,28 +97,60 @@ export declare class RampartStore {
   resetAll(): void
 }
 
+/** What a LoginGuard limiter must do: `RateLimiter`, `RedisRateLimiter` or your own (sync or async). */
+export interface LoginGuardLimiter {
+  hit(key: string): RateLimitResult | Promise<RateLimitResult>
+  refund(key: string): unknown
+  reset(key: string): unknown
+}
+
 export interface LoginGuardOptions {
-  /** Failures allowed per username+IP before it must wait. Default 10. */
+  /** Failures allowed per account+client before it must wait. Default 10. */
   maxConsecutiveFailures?: number
   /** After those, one more attempt per this many milliseconds. Default 3600000 (1 hour). */
   blockMs?: number
-  /** Failures allowed per IP per day, over all usernames. Default 100. */
+  /** Failures allowed per account per day, over all clients (credential stuffing). Default 100. */
+  maxFailuresPerAccountPerDay?: number
+  /** Failures allowed per client per day, over all accounts. Default 100. */
   maxFailuresPerIpPerDay?: number
+  /** IPv6 prefix length that makes one client (32-64), or false for whole addresses. Default 56. */
+  ipv6Subnet?: number | false
+  /** Slow down attempts on an account with many recent failures instead of only locking it. Default off. */
+  progressiveDelay?: boolean | { afterFailures?: number; baseMs?: number; maxMs?: number }
+  /** Builds the three limiters (default: in-memory `RateLimiter`s); use it for a shared store such as Redis. */
+  createLimiter?: (options: { purpose: 'pair' | 'account' | 'client'; limit: number; windowMs: number }) => LoginGuardLimiter
+  /** Longest wait for a store call, in ms. Default 1000. */
+  timeoutMs?: number
+  /** When a store fails or times out: block the attempt ('fail-closed', default) or let it through. */
+  onStoreError?: 'fail-closed' | 'fail-open'
+  /** For the default in-memory limiters: most keys tracked (a full table blocks new keys). */
   maxKeys?: number
-  /** Share the counts across worker threads under this name. */
+  /** For the default in-memory limiters: share the counts across worker threads under this name. */
   name?: string
 }
 export interface LoginAttempt {
   username: string
+  /** `req.ip`: IPv6 addresses are grouped by `ipv6Subnet`. */
   ip: string
 }
 
-/** Login brute-force protection: check before the password, fail on a wrong one, succeed on a right one. */
+export interface LoginGate {
+  /** False when any limit is reached or a store failed (fail-closed): answer 429 with Retry-After. */
+  allowed: boolean
+  retryAfterMs: number
+  /** How long `begin` waited (progressive delay), in ms. */
+  delayMs: number
+  reason: 'ok' | 'limited' | 'store-error'
+  /** The password was right: give the reservation back and clear this account+client's record. */
+  success(): Promise<void>
+  /** The password was wrong (or the account unknown): the reservation stays as the failure. */
+  failure(): Promise<void>
+}
+
+/** Login brute-force protection: reserve an attempt before checking the password, settle it after. */
 export declare class LoginGuard {
   constructor(options?: LoginGuardOptions)
-  check(attempt: LoginAttempt): { allowed: boolean; retryAfterMs: number }
-  fail(attempt: LoginAttempt): void
-  succeed(attempt: LoginAttempt): void
+  begin(attempt: LoginAttempt): Promise<LoginGate>
 }
 
 export interface RequireJwtOptions {

@@ -12,33 +12,42 @@ try {
   throw require('./load-error.js').noBinaryError(error)
 }
 
-// One scratch array per module instance (each worker thread loads its own). The native call is
-// synchronous and calls no JavaScript, so it is never used by two calls at once.
-const scratch = new Float64Array(3)
-
-// On the WebAssembly fallback a typed array's memory is outside the module's, so writes into the
-// scratch array would not be seen: there the native hit/peek are used as they are.
-const scratchWorks = native.__napiBindingTarget === undefined || native.__napiBindingTarget === 'native'
+// The fast hit/peek read their numbers from memory the addon writes (see
+// src/ratelimit/scratch.rs): one ArrayBuffer per thread, private to this module. On the
+// WebAssembly fallback, or where a runtime refuses external buffers, the native hit/peek (which
+// build the result object themselves) are used as they are.
+const isNative = native.__napiBindingTarget === undefined || native.__napiBindingTarget === 'native'
+let scratch = null
+if (isNative) {
+  try {
+    scratch = new Float64Array(native._rateLimitScratch())
+  } catch {
+    scratch = null
+  }
+}
 
 class RateLimiter extends native.RateLimiter {
   #limit
+  #hit
+  #peek
 
   constructor(options) {
     super(options)
     this.#limit = super.limit
+    if (scratch !== null) [this.#hit, this.#peek] = this._bound()
   }
 
   /** @see native.RateLimiter#hit */
   hit(key, cost) {
-    if (!scratchWorks) return super.hit(key, cost)
-    const allowed = this._apply(key, cost, true, scratch)
+    if (scratch === null) return super.hit(key, cost)
+    const allowed = this.#hit(key, cost)
     return { allowed, limit: this.#limit, remaining: scratch[0], resetMs: scratch[1], retryAfterMs: scratch[2] }
   }
 
   /** @see native.RateLimiter#peek */
   peek(key, cost) {
-    if (!scratchWorks) return super.peek(key, cost)
-    const allowed = this._apply(key, cost, false, scratch)
+    if (scratch === null) return super.peek(key, cost)
+    const allowed = this.#peek(key, cost)
     return { allowed, limit: this.#limit, remaining: scratch[0], resetMs: scratch[1], retryAfterMs: scratch[2] }
   }
 }

@@ -105,6 +105,96 @@ fn read_string(value: &Unknown<'_>) -> Result<String> {
     .map_err(|_| Error::new(Code::Internal, "could not read a string argument"))
 }
 
+/// A required string argument of at most `MAX` UTF-8 bytes, copied into `buf` (no allocation:
+/// for per-request keys). Returns the bytes written. Longer strings are a `RangeError`.
+pub fn short_string<'b, const MAX: usize>(
+  value: &Unknown<'_>,
+  name: &str,
+  buf: &'b mut ShortString<MAX>,
+) -> Result<&'b [u8]> {
+  let raw = value.value();
+  let mut written = 0usize;
+  // SAFETY: `raw.env` and `raw.value` come from an `Unknown` borrowed for the current call, so
+  // they are valid in this handle scope. `buf.bytes` is a live, writable buffer of exactly the
+  // length passed; N-API writes at most `len - 1` bytes plus a NUL and stores the count
+  // (without the NUL) in `written`. A non-string returns `napi_string_expected`, writing nothing.
+  let status = unsafe {
+    napi::sys::napi_get_value_string_utf8(
+      raw.env,
+      raw.value,
+      buf.bytes.as_mut_ptr().cast(),
+      buf.bytes.len(),
+      &mut written,
+    )
+  };
+  if status != napi::sys::Status::napi_ok {
+    return Err(Error::arg_type(name, "of type string", &describe(value)));
+  }
+  // N-API writes whole characters only, so a string over MAX bytes could stop short of MAX + 1
+  // if its next character did not fit; the buffer has room for MAX + 4 bytes (the longest UTF-8
+  // character), so any string longer than MAX bytes writes more than MAX.
+  if written > MAX {
+    return Err(Error::out_of_range(
+      name,
+      format!("at most {MAX} bytes long (UTF-8)"),
+    ));
+  }
+  let written = written.min(buf.bytes.len() - 1);
+  // SAFETY: N-API initialized the first `written` bytes of `buf.bytes` (it never reports more
+  // than `len - 1`; the `min` above only restates that), and `buf` is borrowed for `'b`.
+  Ok(unsafe { std::slice::from_raw_parts(buf.bytes.as_ptr().cast::<u8>(), written) })
+}
+
+/// The buffer [`short_string`] writes into: `MAX` bytes, one character of slack, the NUL.
+/// Left uninitialized (only what N-API writes is ever read), so a call costs no memset.
+pub struct ShortString<const MAX: usize> {
+  bytes: [std::mem::MaybeUninit<u8>; SHORT_STRING_BUF],
+}
+
+const SHORT_STRING_BUF: usize = 1280;
+
+impl<const MAX: usize> ShortString<MAX> {
+  const FITS: () = assert!(
+    MAX + 5 <= SHORT_STRING_BUF,
+    "ShortString holds at most 1275 bytes"
+  );
+
+  pub fn new() -> Self {
+    #[allow(clippy::let_unit_value)]
+    let () = Self::FITS;
+    ShortString {
+      bytes: [const { std::mem::MaybeUninit::uninit() }; SHORT_STRING_BUF],
+    }
+  }
+}
+
+/// A number argument that must be an integer in `min..=max`; `undefined` means `default`.
+pub fn opt_number_u32(
+  value: &Unknown<'_>,
+  name: &str,
+  default: u32,
+  min: u32,
+  max: u32,
+) -> Result<u32> {
+  match type_of(value) {
+    Some(ValueType::Undefined) => Ok(default),
+    _ => number_u32(value, name, min, max),
+  }
+}
+
+/// The JS `undefined`, for optional arguments that were left out.
+pub fn undefined(env: &Env) -> Result<Unknown<'_>> {
+  let mut value = std::ptr::null_mut();
+  // SAFETY: `env` is the live environment of the current call and `value` a valid out-pointer.
+  let status = unsafe { napi::sys::napi_get_undefined(env.raw(), &mut value) };
+  if status != napi::sys::Status::napi_ok {
+    return Err(Error::new(Code::Internal, "could not create undefined"));
+  }
+  // SAFETY: N-API returned a valid `napi_value` for the current handle scope.
+  unsafe { Unknown::from_napi_value(env.raw(), value) }
+    .map_err(|_| Error::new(Code::Internal, "could not create undefined"))
+}
+
 /// A required string argument.
 pub fn string(value: &Unknown<'_>, name: &str) -> Result<String> {
   match value.get_type() {

@@ -100,8 +100,9 @@ async function createApp({ db, secrets, logStream, production, corsOrigins = ['h
 
   app.post('/auth/login', authLimit, body(['email', 'password']), async (req, res) => {
     const email = req.body.email.toLowerCase()
-    const attempt = { username: email, ip: req.ip ?? 'unknown' }
-    const gate = guard.check(attempt)
+    // Reserve the attempt before checking the password; settle it after. Unknown accounts are
+    // checked against a dummy hash, so the answer takes as long as for a real one.
+    const gate = await guard.begin({ username: email, ip: req.ip ?? 'unknown' })
     if (!gate.allowed) {
       res.setHeader('Retry-After', String(Math.ceil(gate.retryAfterMs / 1000)))
       return res.status(429).json({ error: 'too many failed attempts; try again later' })
@@ -109,10 +110,10 @@ async function createApp({ db, secrets, logStream, production, corsOrigins = ['h
     const user = db.get('SELECT * FROM users WHERE email = ?', [email])
     const ok = await verifyPassword(user?.password_hash ?? dummyHash, req.body.password)
     if (!user || !ok) {
-      guard.fail(attempt)
+      await gate.failure()
       return res.status(401).json({ error: 'invalid email or password' })
     }
-    guard.succeed(attempt)
+    await gate.success()
     if (needsRehash(user.password_hash)) {
       db.run('UPDATE users SET password_hash = ? WHERE id = ?', [await hashPassword(req.body.password), user.id])
     }

@@ -167,7 +167,9 @@ impl Policy {
     if allowed && charge {
       state.set(after);
     }
-    let remaining = sat_u32((capacity - (after - now_s)) / window);
+    // A state written at a later time than `now` (a clock read out of order) can put `after`
+    // beyond `now + capacity`; that leaves nothing, not a wrapped-around count.
+    let remaining = sat_u32(capacity.saturating_sub(after - now_s) / window);
     Outcome {
       allowed,
       remaining,
@@ -205,6 +207,9 @@ impl Policy {
   fn sliding(&self, state: &mut State, now: u64, cost: u32, charge: bool) -> Outcome {
     let w = self.window_ns;
     let (mut start, mut current, mut previous) = split3(state);
+    // Time never runs backwards for a key: an older `now` than the stored window start (a clock
+    // read out of order) is taken as that start, so it cannot replace the window by an older one.
+    let now = now.max(start);
     let aligned = now - now % w;
     if aligned != start {
       previous = if aligned == start.saturating_add(w) {
@@ -489,6 +494,34 @@ mod tests {
           }
         }
       }
+    }
+  }
+
+  /// A time older than one already written into the state (two threads reading the clock, then
+  /// taking the lock in the other order) must neither wrap `remaining` around nor roll a window
+  /// back.
+  #[test]
+  fn an_out_of_order_time_is_harmless() {
+    for algorithm in [
+      Algorithm::Gcra,
+      Algorithm::FixedWindow,
+      Algorithm::SlidingWindow,
+    ] {
+      let p = policy(algorithm, 5, 10 * SEC);
+      let mut s = State::default();
+      let late = 100 * SEC + 7;
+      for _ in 0..5 {
+        assert!(p.hit(&mut s, late, 1, true).allowed, "{algorithm:?}");
+      }
+      for earlier in [late - 1, late - SEC, late - 9 * SEC, 1] {
+        let o = p.hit(&mut s, earlier, 1, true);
+        assert!(!o.allowed, "{algorithm:?} at {earlier}");
+        assert!(o.remaining <= 5, "{algorithm:?}: remaining {}", o.remaining);
+      }
+      assert!(
+        !p.hit(&mut s, late, 1, true).allowed,
+        "{algorithm:?}: the window survived"
+      );
     }
   }
 }

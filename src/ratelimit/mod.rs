@@ -2,17 +2,18 @@
 //! by name across every worker thread of the process.
 
 mod algorithm;
+mod fast;
 mod table;
 
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
 
 use napi::bindgen_prelude::{Object, Unknown};
-use napi::{Env, JsValue, ValueType};
+use napi::Env;
 use napi_derive::napi;
 
 use crate::args;
-use crate::error::{Error, Result};
+use crate::error::{self, Error, Result};
 use algorithm::{Algorithm, Outcome, Policy};
 use table::{Table, WhenFull};
 
@@ -91,17 +92,11 @@ fn required_u32(options: &Object<'_>, key: &str, min: u32, max: u32) -> Result<u
     .ok_or_else(|| Error::arg_type(&format!("options.{key}"), "of type number", "undefined"))
 }
 
-fn opt_string(options: &Object<'_>, key: &str) -> Result<Option<String>> {
-  args::field(options, key)?
-    .map(|v| args::string(&v, &format!("options.{key}")))
-    .transpose()
-}
-
 fn parse_options(options: &Unknown<'_>) -> Result<(Table, Option<String>)> {
   let options = args::object(options, "options")?;
   let limit = required_u32(&options, "limit", 1, u32::MAX)?;
   let window_ms = required_u32(&options, "windowMs", 1, MAX_WINDOW_MS)?;
-  let algorithm = match opt_string(&options, "algorithm")? {
+  let algorithm = match args::opt_string(&options, "algorithm")? {
     None => Algorithm::Gcra,
     Some(name) => Algorithm::parse(&name).ok_or_else(|| {
       Error::arg_value(
@@ -111,7 +106,7 @@ fn parse_options(options: &Unknown<'_>) -> Result<(Table, Option<String>)> {
     })?,
   };
   let max_keys = args::opt_u32(Some(&options), "maxKeys", 1, u32::MAX)?.unwrap_or(DEFAULT_MAX_KEYS);
-  let when_full = match opt_string(&options, "whenFull")?.as_deref() {
+  let when_full = match args::opt_string(&options, "whenFull")?.as_deref() {
     None | Some("reject") => WhenFull::Reject,
     Some("evict-oldest") => WhenFull::EvictOldest,
     Some(_) => {
@@ -121,7 +116,7 @@ fn parse_options(options: &Unknown<'_>) -> Result<(Table, Option<String>)> {
       ))
     }
   };
-  let name = opt_string(&options, "name")?;
+  let name = args::opt_string(&options, "name")?;
   if name.as_ref().is_some_and(|n| n.is_empty() || n.len() > 256) {
     return Err(Error::out_of_range("options.name", "1 to 256 bytes long"));
   }
@@ -155,47 +150,21 @@ fn named_table(name: &str, table: Table) -> Result<Arc<Table>> {
   Ok(table)
 }
 
-fn key_bytes(key: &Unknown<'_>) -> Result<String> {
-  let key = args::string(key, "key")?;
-  if key.len() > MAX_KEY_LEN {
-    return Err(Error::out_of_range(
-      "key",
-      format!("at most {MAX_KEY_LEN} bytes long"),
-    ));
-  }
-  Ok(key)
-}
+type KeyBuf = args::ShortString<MAX_KEY_LEN>;
 
 impl RateLimiter {
-  fn cost(&self, cost: Option<&Unknown<'_>>) -> Result<u32> {
-    match cost {
-      None => Ok(1),
-      Some(cost) if args::type_of(cost) == Some(ValueType::Undefined) => Ok(1),
-      Some(cost) => args::number_u32(cost, "cost", 0, self.table.policy.limit),
-    }
+  fn cost(&self, cost: &Unknown<'_>) -> Result<u32> {
+    args::opt_number_u32(cost, "cost", 1, 0, self.table.policy.limit)
   }
 
-  fn outcome(
-    &self,
-    key: &Unknown<'_>,
-    cost: Option<&Unknown<'_>>,
-    charge: bool,
-  ) -> Result<Outcome> {
-    let key = key_bytes(key)?;
+  fn outcome(&self, key: &Unknown<'_>, cost: &Unknown<'_>, charge: bool) -> Result<Outcome> {
+    let mut buf = KeyBuf::new();
+    let key = args::short_string(key, "key", &mut buf)?;
     let cost = self.cost(cost)?;
-    Ok(
-      self
-        .table
-        .hit(key.as_bytes(), cost, charge, table::now_ns()),
-    )
+    Ok(self.table.hit(key, cost, charge, table::now_ns))
   }
 
-  fn apply(
-    &self,
-    key: &Unknown<'_>,
-    cost: Option<&Unknown<'_>>,
-    charge: bool,
-  ) -> Result<RateLimitResult> {
+  fn apply(&self, key: &Unknown<'_>, cost: &Unknown<'_>, charge: bool) -> Result<RateLimitResult> {
     let Outcome {
       allowed,
       remaining,
@@ -212,65 +181,21 @@ impl RateLimiter {
   }
 }
 
-/// The three numbers of a result, written into a caller's `Float64Array` of length 3 or more:
-/// building an object here costs about twice the rest of a hit (see the README's benchmark).
-/// Refuses typed arrays over a `SharedArrayBuffer`, so no other thread can touch the memory.
-fn write_result(env: &Env, out: &Unknown<'_>, outcome: &Outcome) -> Result<()> {
-  use napi::sys;
-  let invalid = || {
-    Error::arg_type(
-      "out",
-      "a Float64Array of length 3 over an ArrayBuffer",
-      &args::describe(out),
-    )
-  };
-  if !out.is_typedarray().unwrap_or(false) {
-    return Err(invalid());
+/// Reads the (possibly absent) optional argument as `undefined`.
+fn or_undefined<'env>(env: &'env Env, value: Option<Unknown<'env>>) -> Result<Unknown<'env>> {
+  match value {
+    Some(value) => Ok(value),
+    None => args::undefined(env),
   }
-  let mut kind = 0;
-  let mut length = 0usize;
-  let mut data = std::ptr::null_mut();
-  let mut buffer = std::ptr::null_mut();
-  let mut offset = 0usize;
-  let mut is_plain_buffer = false;
-  // SAFETY: `out` is a live value of this call's handle scope and is a typed array (checked
-  // above); the out-pointers are valid locals.
-  let ok = unsafe {
-    sys::napi_get_typedarray_info(
-      env.raw(),
-      out.raw(),
-      &mut kind,
-      &mut length,
-      &mut data,
-      &mut buffer,
-      &mut offset,
-    ) == sys::Status::napi_ok
-      && sys::napi_is_arraybuffer(env.raw(), buffer, &mut is_plain_buffer) == sys::Status::napi_ok
-  };
-  if !ok
-    || kind != sys::TypedarrayType::float64_array
-    || length < 3
-    || data.is_null()
-    || !is_plain_buffer
-  {
-    return Err(invalid());
-  }
-  let values = [
-    f64::from(outcome.remaining),
-    ms_ceil(outcome.reset_ns),
-    ms_ceil(outcome.retry_after_ns),
-  ];
-  // SAFETY: `data` points at `length >= 3` f64 elements of a Float64Array (whose elements are
-  // always 8-byte aligned) over an ordinary, non-shared ArrayBuffer, so only this thread can
-  // reach the memory, and no JavaScript runs during this synchronous call. The array is an
-  // argument of the call, so it stays alive; a detached buffer reports length 0 and is refused.
-  unsafe { std::ptr::copy_nonoverlapping(values.as_ptr(), data.cast::<f64>(), 3) };
-  Ok(())
 }
 
 #[napi]
 impl RateLimiter {
-  #[napi(constructor, ts_args_type = "options: RateLimiterOptions")]
+  #[napi(
+    constructor,
+    catch_unwind,
+    ts_args_type = "options: RateLimiterOptions"
+  )]
   pub fn new(env: Env, options: Unknown) -> napi::Result<Self> {
     let build = || {
       let (table, name) = parse_options(&options)?;
@@ -280,113 +205,111 @@ impl RateLimiter {
       };
       Ok(RateLimiter { table, name })
     };
-    build().map_err(|e: Error| e.into_napi(&env))
+    error::throw(&env, build())
   }
 
   /// Spends `cost` units (default 1, at most `limit`) of `key`'s budget if they are available.
   /// A denied hit spends nothing.
-  #[napi(ts_args_type = "key: string, cost?: number")]
+  #[napi(catch_unwind, ts_args_type = "key: string, cost?: number")]
   pub fn hit(
     &self,
     env: Env,
     key: Unknown,
     cost: Option<Unknown>,
   ) -> napi::Result<RateLimitResult> {
-    self
-      .apply(&key, cost.as_ref(), true)
-      .map_err(|e| e.into_napi(&env))
-  }
-
-  /// Internal fast path behind `hit` and `peek` (the package entry point wraps the class): returns
-  /// `allowed` and writes `[remaining, resetMs, retryAfterMs]` into `out`.
-  #[napi(
-    js_name = "_apply",
-    ts_args_type = "key: string, cost: number | undefined, charge: boolean, out: Float64Array"
-  )]
-  pub fn apply_into(
-    &self,
-    env: Env,
-    key: Unknown,
-    cost: Unknown,
-    charge: bool,
-    out: Unknown,
-  ) -> napi::Result<bool> {
-    let run = || {
-      let outcome = self.outcome(&key, Some(&cost), charge)?;
-      write_result(&env, &out, &outcome)?;
-      Ok(outcome.allowed)
-    };
-    run().map_err(|e: Error| e.into_napi(&env))
+    error::throw(
+      &env,
+      or_undefined(&env, cost).and_then(|cost| self.apply(&key, &cost, true)),
+    )
   }
 
   /// What `hit` would answer, without spending anything.
-  #[napi(ts_args_type = "key: string, cost?: number")]
+  #[napi(catch_unwind, ts_args_type = "key: string, cost?: number")]
   pub fn peek(
     &self,
     env: Env,
     key: Unknown,
     cost: Option<Unknown>,
   ) -> napi::Result<RateLimitResult> {
-    self
-      .apply(&key, cost.as_ref(), false)
-      .map_err(|e| e.into_napi(&env))
+    error::throw(
+      &env,
+      or_undefined(&env, cost).and_then(|cost| self.apply(&key, &cost, false)),
+    )
+  }
+
+  /// Internal: `[hit, peek]` functions bound to this limiter's table, for the fast path of the
+  /// package entry point (`fast.rs`).
+  #[napi(js_name = "_bound", catch_unwind, skip_typescript)]
+  pub fn bound<'env>(&self, env: &'env Env) -> napi::Result<Vec<Unknown<'env>>> {
+    let both = || {
+      Ok(vec![
+        fast::bound(env, self.table.clone(), true)?,
+        fast::bound(env, self.table.clone(), false)?,
+      ])
+    };
+    error::throw(env, both())
   }
 
   /// Gives back up to `cost` units (default 1) that an earlier `hit` spent, for requests that
   /// turn out not to count. Never gives back more than was spent in the current window.
-  #[napi(ts_args_type = "key: string, cost?: number")]
+  #[napi(catch_unwind, ts_args_type = "key: string, cost?: number")]
   pub fn refund(&self, env: Env, key: Unknown, cost: Option<Unknown>) -> napi::Result<()> {
     let refund = || {
-      let key = key_bytes(&key)?;
-      let cost = self.cost(cost.as_ref())?;
-      self.table.refund(key.as_bytes(), cost, table::now_ns());
+      let mut buf = KeyBuf::new();
+      let key = args::short_string(&key, "key", &mut buf)?;
+      let cost = self.cost(&or_undefined(&env, cost)?)?;
+      self.table.refund(key, cost, table::now_ns);
       Ok(())
     };
-    refund().map_err(|e: Error| e.into_napi(&env))
+    error::throw(&env, refund())
   }
 
   /// Forgets `key` (its next hit starts from a full budget). Returns whether it was tracked.
-  #[napi(ts_args_type = "key: string")]
+  #[napi(catch_unwind, ts_args_type = "key: string")]
   pub fn reset(&self, env: Env, key: Unknown) -> napi::Result<bool> {
-    key_bytes(&key)
-      .map(|key| self.table.reset(key.as_bytes()))
-      .map_err(|e| e.into_napi(&env))
+    let mut buf = KeyBuf::new();
+    let key = args::short_string(&key, "key", &mut buf);
+    error::throw(&env, key.map(|key| self.table.reset(key)))
   }
 
   /// Forgets every key (for a named limiter: in every worker).
-  #[napi]
+  #[napi(catch_unwind)]
   pub fn clear(&self) {
     self.table.clear();
   }
 
   /// Keys tracked now.
-  #[napi(getter)]
+  #[napi(getter, catch_unwind)]
   pub fn size(&self) -> f64 {
     self.table.counters().size as f64
   }
 
-  #[napi(getter)]
+  #[napi(getter, catch_unwind)]
   pub fn limit(&self) -> u32 {
     self.table.policy.limit
   }
 
-  #[napi(getter)]
+  #[napi(getter, catch_unwind)]
   pub fn window_ms(&self) -> f64 {
     (self.table.policy.window_ns / 1_000_000) as f64
   }
 
-  #[napi(getter, ts_return_type = "'gcra' | 'fixed-window' | 'sliding-window'")]
+  #[napi(
+    getter,
+    catch_unwind,
+    ts_return_type = "'gcra' | 'fixed-window' | 'sliding-window'"
+  )]
   pub fn algorithm(&self) -> &'static str {
     self.table.policy.algorithm.name()
   }
 
-  #[napi(getter)]
+  #[napi(getter, catch_unwind)]
   pub fn name(&self) -> Option<String> {
     self.name.clone()
   }
 
   /// Occupancy and the counters an operator should alert on.
-  #[napi]
+  #[napi(catch_unwind)]
   pub fn stats(&self) -> RateLimiterStats {
     let c = self.table.counters();
     RateLimiterStats {
@@ -397,4 +320,26 @@ impl RateLimiter {
       rejections: c.rejections as f64,
     }
   }
+}
+
+/// The memory `_hit`/`_peek` write their numbers into, as an `ArrayBuffer` for the JS wrapper
+/// (the same one on every call from this thread). See `fast.rs`.
+#[napi(js_name = "_rateLimitScratch", catch_unwind, skip_typescript)]
+pub fn rate_limit_scratch(env: &Env) -> napi::Result<Unknown<'_>> {
+  error::throw(env, fast::array_buffer(env))
+}
+
+/// `hit` and `peek` for the JS wrapper: `allowed`, with `[remaining, resetMs, retryAfterMs]`
+/// left in the scratch memory.
+fn apply_fast(table: &Table, key: &Unknown<'_>, cost: &Unknown<'_>, charge: bool) -> Result<bool> {
+  let mut buf = KeyBuf::new();
+  let key = args::short_string(key, "key", &mut buf)?;
+  let cost = args::opt_number_u32(cost, "cost", 1, 0, table.policy.limit)?;
+  let outcome = table.hit(key, cost, charge, table::now_ns);
+  fast::write([
+    f64::from(outcome.remaining),
+    ms_ceil(outcome.reset_ns),
+    ms_ceil(outcome.retry_after_ns),
+  ]);
+  Ok(outcome.allowed)
 }

@@ -115,66 +115,79 @@ impl Table {
     (hash >> 58) as usize
   }
 
-  /// Applies a hit (or, with `charge = false`, a peek) at time `now`.
-  pub fn hit(&self, key: &[u8], cost: u32, charge: bool, now: u64) -> Outcome {
+  /// Applies a hit (or, with `charge = false`, a peek) at the time `clock` tells, read while the
+  /// key's shard is locked: a time read before the lock could be older than one another thread
+  /// has already written into the entry, and the algorithms assume time never runs backwards.
+  pub fn hit(&self, key: &[u8], cost: u32, charge: bool, clock: impl Fn() -> u64) -> Outcome {
+    let (outcome, now) = self.hit_locked(key, cost, charge, clock);
+    // After the key's shard lock is released (the sweep locks shards itself), with the time
+    // already read: one clock read per hit.
     self.maybe_sweep(now);
+    outcome
+  }
+
+  /// The hit itself, under the key's shard lock; returns the time it used.
+  fn hit_locked(
+    &self,
+    key: &[u8],
+    cost: u32,
+    charge: bool,
+    clock: impl Fn() -> u64,
+  ) -> (Outcome, u64) {
     let hash = self.hash(key);
     let index = Self::shard_of(hash);
     let mut shard = self.shard(index);
+    let now = clock();
     if let Some(state) = shard.get_mut(&hash) {
-      return self.policy.hit(state, now, cost, charge);
+      return (self.policy.hit(state, now, cost, charge), now);
     }
     let mut state = State::default();
     let outcome = self.policy.hit(&mut state, now, cost, charge);
     if !charge || state == State::default() {
-      return outcome; // nothing to remember
+      return (outcome, now); // nothing to remember
     }
     if self.reserve_slot() {
       shard.insert(hash, state);
-      return outcome;
+      return (outcome, now);
     }
+    // Full: sweep every shard (which locks each in turn, so this one is released meanwhile).
     drop(shard);
     self.sweep_all(now);
     let mut shard = self.shard(index);
+    // While the lock was released another thread may have inserted this key. Then that entry is
+    // the key's state and this hit applies to it: inserting again would overwrite it and count
+    // the key twice.
+    let now = clock();
+    if let Some(state) = shard.get_mut(&hash) {
+      return (self.policy.hit(state, now, cost, charge), now);
+    }
+    let mut state = State::default();
+    let outcome = self.policy.hit(&mut state, now, cost, charge);
     if self.reserve_slot() {
       shard.insert(hash, state);
-      return outcome;
+      return (outcome, now);
     }
-    match self.when_full {
-      WhenFull::Reject => {
-        self.rejections.fetch_add(1, Ordering::Relaxed);
-        Outcome {
-          allowed: false,
-          remaining: 0,
-          reset_ns: REJECTED_RETRY_NS,
-          retry_after_ns: REJECTED_RETRY_NS,
-        }
-      }
-      WhenFull::EvictOldest => {
-        let victim = shard
-          .iter()
-          .min_by_key(|(_, s)| self.policy.debt(s, now))
-          .map(|(k, _)| *k);
-        match victim {
-          Some(victim) => {
-            shard.remove(&victim);
-            shard.insert(hash, state);
-            self.evictions.fetch_add(1, Ordering::Relaxed);
-            outcome
-          }
-          // This shard is empty while the table is full: refuse rather than overfill.
-          None => {
-            self.rejections.fetch_add(1, Ordering::Relaxed);
-            Outcome {
-              allowed: false,
-              remaining: 0,
-              reset_ns: REJECTED_RETRY_NS,
-              retry_after_ns: REJECTED_RETRY_NS,
-            }
-          }
-        }
+    let refused = Outcome {
+      allowed: false,
+      remaining: 0,
+      reset_ns: REJECTED_RETRY_NS,
+      retry_after_ns: REJECTED_RETRY_NS,
+    };
+    if self.when_full == WhenFull::EvictOldest {
+      let victim = shard
+        .iter()
+        .min_by_key(|(_, s)| self.policy.debt(s, now))
+        .map(|(k, _)| *k);
+      // (An empty shard while the table is full: refuse rather than overfill.)
+      if let Some(victim) = victim {
+        shard.remove(&victim);
+        shard.insert(hash, state);
+        self.evictions.fetch_add(1, Ordering::Relaxed);
+        return (outcome, now);
       }
     }
+    self.rejections.fetch_add(1, Ordering::Relaxed);
+    (refused, now)
   }
 
   /// Counts a new entry if there is room; exact under concurrency.
@@ -188,10 +201,10 @@ impl Table {
   }
 
   /// Gives back up to `cost` units of a tracked key (see `Policy::refund`).
-  pub fn refund(&self, key: &[u8], cost: u32, now: u64) {
+  pub fn refund(&self, key: &[u8], cost: u32, clock: impl Fn() -> u64) {
     let hash = self.hash(key);
     if let Some(state) = self.shard(Self::shard_of(hash)).get_mut(&hash) {
-      self.policy.refund(state, now, cost);
+      self.policy.refund(state, clock(), cost);
     }
   }
 
@@ -297,16 +310,16 @@ mod tests {
   fn stores_only_what_it_must() {
     let t = table(100, WhenFull::Reject);
     let now = 5 * SEC;
-    assert!(t.hit(b"a", 1, false, now).allowed);
+    assert!(t.hit(b"a", 1, false, || now).allowed);
     assert_eq!(t.counters().size, 0, "a peek stores nothing");
-    assert!(t.hit(b"a", 1, true, now).allowed);
-    assert!(t.hit(b"a", 1, true, now).allowed);
-    assert!(!t.hit(b"a", 1, true, now).allowed);
+    assert!(t.hit(b"a", 1, true, || now).allowed);
+    assert!(t.hit(b"a", 1, true, || now).allowed);
+    assert!(!t.hit(b"a", 1, true, || now).allowed);
     assert_eq!(t.counters().size, 1);
     assert!(t.reset(b"a"));
     assert!(!t.reset(b"a"));
     assert_eq!(t.counters().size, 0);
-    assert!(t.hit(b"a", 1, true, now).allowed);
+    assert!(t.hit(b"a", 1, true, || now).allowed);
   }
 
   #[test]
@@ -314,19 +327,19 @@ mod tests {
     let t = table(10, WhenFull::Reject);
     let mut now = 100 * SEC;
     for i in 0..10u32 {
-      assert!(t.hit(&i.to_le_bytes(), 1, true, now).allowed);
+      assert!(t.hit(&i.to_le_bytes(), 1, true, || now).allowed);
     }
     // Full of live keys: a new key is refused, and counted.
-    let refused = t.hit(b"new", 1, true, now);
+    let refused = t.hit(b"new", 1, true, || now);
     assert!(!refused.allowed);
     assert_eq!(t.counters().rejections, 1);
     // Existing keys keep working.
-    assert!(t.hit(&0u32.to_le_bytes(), 1, true, now).allowed);
+    assert!(t.hit(&0u32.to_le_bytes(), 1, true, || now).allowed);
     // Once the old entries have expired, sweeping makes room. (Which sweep does it depends on
     // the table's random hash key: the incremental one may already have cleared the shard
     // holding some of the keys, and the full one then clears the rest only if still needed.)
     now += 20 * SEC;
-    assert!(t.hit(b"new", 1, true, now).allowed);
+    assert!(t.hit(b"new", 1, true, || now).allowed);
     let size = t.counters().size;
     assert!((1..=10).contains(&size), "{size}");
     assert_eq!(t.counters().rejections, 1);
@@ -337,12 +350,12 @@ mod tests {
     let t = table(64 * 2, WhenFull::EvictOldest);
     let now = 100 * SEC;
     for i in 0..128u32 {
-      t.hit(&i.to_le_bytes(), 1, true, now);
+      t.hit(&i.to_le_bytes(), 1, true, || now);
     }
     let before = t.counters();
     assert_eq!(before.size, 128);
     for i in 1000..1100u32 {
-      t.hit(&i.to_le_bytes(), 1, true, now);
+      t.hit(&i.to_le_bytes(), 1, true, || now);
     }
     let after = t.counters();
     assert_eq!(after.size, 128);
@@ -353,14 +366,14 @@ mod tests {
   fn sweeping_runs_incrementally_on_hits() {
     let t = table(1_000_000, WhenFull::Reject);
     for i in 0..5_000u32 {
-      t.hit(&i.to_le_bytes(), 1, true, SEC);
+      t.hit(&i.to_le_bytes(), 1, true, || SEC);
     }
     assert_eq!(t.counters().size, 5_000);
     // Long after everything expired, a full pass of incremental sweeps empties the table.
     let mut now = 100 * SEC;
     for _ in 0..SHARDS {
       now += FULL_PASS_NS / SHARDS as u64;
-      t.hit(b"probe", 0, false, now);
+      t.hit(b"probe", 0, false, || now);
     }
     assert_eq!(t.counters().size, 0);
   }
@@ -378,12 +391,81 @@ mod tests {
         let t = t.clone();
         std::thread::spawn(move || {
           (0..5_000)
-            .filter(|_| t.hit(b"hot", 1, true, SEC).allowed)
+            .filter(|_| t.hit(b"hot", 1, true, || SEC).allowed)
             .count()
         })
       })
       .collect();
     let admitted: usize = threads.into_iter().map(|h| h.join().unwrap()).sum();
     assert_eq!(admitted, 10_000);
+  }
+
+  /// A key first seen by several threads at once while the table is full (so each of them
+  /// drops the shard lock to sweep) is inserted once and counted once.
+  #[test]
+  fn a_key_inserted_while_full_is_counted_once() {
+    let policy = Policy {
+      algorithm: Algorithm::Gcra,
+      limit: 1_000_000,
+      window_ns: SEC,
+    };
+    for round in 0..200u64 {
+      let t = std::sync::Arc::new(Table::new(policy, 64, WhenFull::Reject));
+      // Fill the table with entries that are fresh (expired) at time 10 s, so each new key
+      // first finds the table full, sweeps, and then finds room.
+      for i in 0..64u32 {
+        t.hit(&i.to_le_bytes(), 1, true, || SEC);
+      }
+      assert_eq!(t.counters().size, 64);
+      let barrier = std::sync::Arc::new(std::sync::Barrier::new(4));
+      let threads: Vec<_> = (0..4)
+        .map(|_| {
+          let (t, barrier) = (t.clone(), barrier.clone());
+          std::thread::spawn(move || {
+            barrier.wait();
+            // Each thread's clock moves on, so the once-a-second full sweep may run again.
+            let mut now = 10 * SEC + round;
+            for _ in 0..8 {
+              now += 2 * SEC;
+              t.hit(b"same key", 1, true, || now);
+            }
+          })
+        })
+        .collect();
+      for h in threads {
+        h.join().unwrap();
+      }
+      let shards_total: usize = (0..SHARDS).map(|i| t.shard(i).len()).sum();
+      assert_eq!(
+        t.counters().size,
+        shards_total,
+        "round {round}: the count drifted"
+      );
+    }
+  }
+
+  /// Four threads on one hot key with a real clock: a denied hit never reports more remaining
+  /// than the limit (the clock is read under the lock; before, a stale time wrapped around).
+  #[test]
+  fn concurrent_real_clock_results_stay_in_range() {
+    let policy = Policy {
+      algorithm: Algorithm::Gcra,
+      limit: 3,
+      window_ns: 1_000_000,
+    };
+    let t = std::sync::Arc::new(Table::new(policy, 1000, WhenFull::Reject));
+    let threads: Vec<_> = (0..4)
+      .map(|_| {
+        let t = t.clone();
+        std::thread::spawn(move || {
+          (0..50_000)
+            .map(|_| t.hit(b"hot", 1, true, now_ns))
+            .filter(|o| o.remaining > 3)
+            .count()
+        })
+      })
+      .collect();
+    let bad: usize = threads.into_iter().map(|h| h.join().unwrap()).sum();
+    assert_eq!(bad, 0);
   }
 }
