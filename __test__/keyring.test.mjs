@@ -13,7 +13,7 @@ const KEY_B = Buffer.alloc(32, 0xb2)
 const ringA = () => new Keyring({ keys: [{ id: 'A', key: KEY_A }], primary: 'A' })
 const CTX = { context: 'users.email:42' }
 
-/** Reads an envelope with node:crypto alone, following the byte layout in the README. */
+/** Reads an envelope with node:crypto alone, following the byte layout in docs/keyring.md. */
 function openWithNodeCrypto(envelope, key, context) {
   const idLength = envelope[2]
   const header = envelope.subarray(0, 3 + idLength)

@@ -1,6 +1,6 @@
 // Draws benchmark/chart.svg from bench-results/*.json: one bar per case, rampart's speed (or
 // memory) against the best peer, on a log scale around 1 (right and green: rampart is ahead;
-// left and red: it is behind). `npm run bench -- --write-readme` runs it after the suites.
+// left and red: it is behind). `npm run bench -- --write-docs` runs it after the suites.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 
 const ORDER = ['password', 'aead', 'jwt', 'ratelimit', 'redact', 'http']

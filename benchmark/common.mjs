@@ -1,10 +1,12 @@
-// Shared by the benchmark suites: machine description, medians, and writing a table into the
-// README between `<!-- bench:NAME:begin -->` and `<!-- bench:NAME:end -->`.
+// Shared by the benchmark suites: machine description, medians, and writing a table into
+// docs/benchmarks.md between `<!-- bench:NAME:begin -->` and `<!-- bench:NAME:end -->`.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
 
 export const args = new Set(process.argv.slice(2))
 export const QUICK = args.has('--quick')
+/** `--write-docs` (or its old name `--write-readme`): write the tables into docs/benchmarks.md. */
+export const WRITE_DOCS = args.has('--write-docs') || args.has('--write-readme')
 
 export function median(values) {
   const sorted = [...values].sort((a, b) => a - b)
@@ -26,23 +28,24 @@ export function version(name) {
 }
 
 /**
- * Prints the table, and with --write-readme replaces the README section `name`. `ratios` (rampart
- * against the best peer, per case) go to bench-results/NAME.json for the README chart.
+ * Prints the table, and with --write-docs replaces the section `name` of docs/benchmarks.md.
+ * `ratios` (rampart against the best peer, per case) go to bench-results/NAME.json for
+ * benchmark/chart.svg (shown in README.md and docs/benchmarks.md).
  */
 export function publish(name, table, ratios = []) {
   console.log(table)
   mkdirSync(new URL('../bench-results/', import.meta.url), { recursive: true })
   writeFileSync(new URL(`../bench-results/${name}.json`, import.meta.url), JSON.stringify({ name, date: machine(), ratios }, null, 1))
-  if (!args.has('--write-readme')) return
-  const readme = new URL('../README.md', import.meta.url)
-  const text = readFileSync(readme, 'utf8')
+  if (!WRITE_DOCS) return
+  const page = new URL('../docs/benchmarks.md', import.meta.url)
+  const text = readFileSync(page, 'utf8')
   const begin = `<!-- bench:${name}:begin -->`
   const end = `<!-- bench:${name}:end -->`
   const from = text.indexOf(begin)
   const to = text.indexOf(end)
-  if (from < 0 || to < from) throw new Error(`README.md has no ${begin} ... ${end} markers`)
-  writeFileSync(readme, `${text.slice(0, from + begin.length)}\n${table}\n${text.slice(to)}`)
-  console.error(`README.md: ${name} table updated`)
+  if (from < 0 || to < from) throw new Error(`docs/benchmarks.md has no ${begin} ... ${end} markers`)
+  writeFileSync(page, `${text.slice(0, from + begin.length)}\n${table}\n${text.slice(to)}`)
+  console.error(`docs/benchmarks.md: ${name} table updated`)
 }
 
 /** Calls per second for `fn` over about `ms` milliseconds; async functions are awaited one at a time. */

@@ -9,7 +9,7 @@
 //
 //   npm run bench                    full run, prints a markdown table
 //   npm run bench -- --quick         one short round (smoke test)
-//   npm run bench -- --write-readme  also replaces the table in README.md
+//   npm run bench -- --write-docs    also replaces the table in docs/benchmarks.md
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 
 import * as nodeRs from '@node-rs/argon2'

@@ -1,6 +1,6 @@
-// `npm run bench [-- --quick] [-- --write-readme] [-- password|aead ...]`: runs each suite in its
-// own process so one suite's memory and JIT state do not affect the next; with --write-readme the
-// README tables and benchmark/chart.svg are updated.
+// `npm run bench [-- --quick] [-- --write-docs] [-- password|aead ...]`: runs each suite in its
+// own process so one suite's memory and JIT state do not affect the next; with --write-docs (old
+// name: --write-readme) the tables in docs/benchmarks.md and benchmark/chart.svg are updated.
 import { execFileSync } from 'node:child_process'
 
 const suites = ['password', 'aead', 'jwt', 'ratelimit', 'redact', 'http']
@@ -13,4 +13,4 @@ for (const suite of chosen.length ? chosen : suites) {
     stdio: 'inherit',
   })
 }
-if (flags.includes('--write-readme')) execFileSync(process.execPath, [new URL('./chart.mjs', import.meta.url).pathname], { stdio: 'inherit' })
+if (flags.includes('--write-docs') || flags.includes('--write-readme')) execFileSync(process.execPath, [new URL('./chart.mjs', import.meta.url).pathname], { stdio: 'inherit' })
