@@ -87,20 +87,22 @@ async function waitReady(port, failed) {
 
 /**
  * Starts redis-server. Returns `{ host, port, url, kill(signal), restart(), stop() }`: `kill`
- * stops it abruptly (SIGKILL by default) and `restart` starts it again on the same port.
+ * stops it abruptly (SIGKILL by default) and `restart` starts it again on the same port (if stopped).
  */
 export async function startRedis({ args = [] } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'rampart-redis-'))
   const port = await freePort()
   let server
+  const alive = () => server !== undefined && server.child.exitCode === null && server.child.signalCode === null
   const start = async () => {
+    if (alive()) return
     server = spawnServer(port, dir, args)
     await waitReady(port, server.failed)
   }
   await start()
   const kill = async (signal = 'SIGKILL') => {
+    if (!alive()) return
     const { child } = server
-    if (child.exitCode !== null || child.signalCode !== null) return
     const exited = new Promise((resolve) => child.once('exit', resolve))
     child.kill(signal)
     await exited
