@@ -25,8 +25,42 @@ export function freePort() {
   })
 }
 
-/** Sends one command over a fresh connection and resolves the raw reply text. */
-export function rawCommand(port, args, timeoutMs = 2000) {
+/** Parses one RESP2 reply at `offset` of `text`: `[value, end]`, or undefined if incomplete. */
+function parseReply(text, offset = 0) {
+  const eol = text.indexOf('\r\n', offset)
+  if (eol < 0) return undefined
+  const type = text[offset]
+  const line = text.slice(offset + 1, eol)
+  if (type === '+') return [line, eol + 2]
+  if (type === '-') return [new Error(line), eol + 2]
+  if (type === ':') return [Number(line), eol + 2]
+  if (type === '$') {
+    const length = Number(line)
+    if (length < 0) return [null, eol + 2]
+    const bytes = Buffer.from(text.slice(eol + 2), 'latin1')
+    if (bytes.length < length + 2) return undefined
+    return [bytes.subarray(0, length).toString('latin1'), eol + 2 + length + 2]
+  }
+  if (type === '*') {
+    const count = Number(line)
+    const items = []
+    let at = eol + 2
+    for (let i = 0; i < count; i++) {
+      const item = parseReply(text, at)
+      if (item === undefined) return undefined
+      items.push(item[0])
+      at = item[1]
+    }
+    return [count < 0 ? null : items, at]
+  }
+  return [new Error(`not RESP: ${JSON.stringify(text.slice(0, 20))}`), text.length]
+}
+
+/**
+ * Sends one command over a fresh connection and resolves the parsed reply (a string, number,
+ * array, null, or an Error for an error reply).
+ */
+export function rawCommand(port, args, timeoutMs = 5000) {
   return new Promise((resolve, reject) => {
     const socket = createConnection({ host: HOST, port })
     let data = ''
@@ -34,6 +68,7 @@ export function rawCommand(port, args, timeoutMs = 2000) {
       socket.destroy()
       reject(new Error(`no reply from ${HOST}:${port}`))
     }, timeoutMs)
+    socket.setEncoding('latin1')
     socket.on('error', (error) => {
       clearTimeout(timer)
       reject(error)
@@ -41,13 +76,11 @@ export function rawCommand(port, args, timeoutMs = 2000) {
     socket.on('connect', () => socket.write(`*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(String(a))}\r\n${a}\r\n`).join('')}`))
     socket.on('data', (chunk) => {
       data += chunk
-      // Enough for the replies the helpers read: a simple/error line or a bulk string.
-      const bulk = /^\$(\d+)\r\n/.exec(data)
-      if ((bulk && data.length >= bulk[0].length + Number(bulk[1]) + 2) || (!bulk && /\r\n$/.test(data) && data[0] !== '$' && data[0] !== '*')) {
-        clearTimeout(timer)
-        socket.end()
-        resolve(data)
-      }
+      const reply = parseReply(data)
+      if (reply === undefined) return
+      clearTimeout(timer)
+      socket.end()
+      resolve(reply[0])
     })
   })
 }
@@ -76,7 +109,7 @@ async function waitReady(port, failed) {
   const deadline = Date.now() + 10_000
   for (;;) {
     try {
-      if ((await Promise.race([rawCommand(port, ['PING'], 500), failed])).startsWith('+PONG')) return
+      if ((await Promise.race([rawCommand(port, ['PING'], 500), failed])) === 'PONG') return
     } catch (error) {
       if (error.message.includes('redis-server')) throw error
     }
@@ -150,7 +183,7 @@ export async function startCluster() {
     }
     const deadline = Date.now() + 20_000
     for (const { port } of servers) {
-      while (!(await rawCommand(port, ['CLUSTER', 'INFO'])).includes('cluster_state:ok')) {
+      while (!String(await rawCommand(port, ['CLUSTER', 'INFO'])).includes('cluster_state:ok')) {
         if (Date.now() > deadline) throw new Error('the Redis Cluster did not reach cluster_state:ok')
         await sleep(50)
       }
