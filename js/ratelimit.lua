@@ -76,22 +76,20 @@ local function store(key, value, ttl)
   end
 end
 
--- The stored numbers for algorithm `tag`, or nil (fresh) when absent or not ours.
-local function load(raw, tag, count)
-  if type(raw) ~= 'string' or string.sub(raw, 1, 1) ~= tag then return nil end
-  local values = {}
-  for word in string.gmatch(string.sub(raw, 3), '%d+') do
-    values[#values + 1] = tonumber(word)
-  end
-  if #values ~= count then return nil end
-  return values
+-- The stored numbers of a state, or nil (fresh) when absent or not this algorithm's.
+local PATTERNS = { g = '^g (%d+) (%d+)$', f = '^f (%d+) (%d+)$', s = '^s (%d+) (%d+) (%d+)$' }
+local function load(raw, tag)
+  if type(raw) ~= 'string' then return nil end
+  local a, b, c = string.match(raw, PATTERNS[tag])
+  if a == nil then return nil end
+  return tonumber(a), tonumber(b), tonumber(c)
 end
 
 local function gcra(key, raw, op, cost)
   local now = NOW
   local T, R = now, 0
-  local v = load(raw, 'g', 2)
-  if v and v[2] < limit then T, R = v[1], v[2] end
+  local t, r = load(raw, 'g')
+  if t and r < limit then T, R = t, r end
   -- A clock stepped back never makes the debt exceed one window.
   if T - now > W or (T - now == W and R > 0) then now = T - W + (R > 0 and 1 or 0) end
   if T < now then T, R = now, 0 end
@@ -127,8 +125,8 @@ end
 local function fixed(key, raw, op, cost)
   local now = NOW
   local start, count = 0, 0
-  local v = load(raw, 'f', 2)
-  if v then start, count = v[1], v[2] end
+  local s0, c0 = load(raw, 'f')
+  if s0 then start, count = s0, c0 end
   if now < start then now = start end
   if op == 'r' then
     if count > 0 and now < start + W then
@@ -165,8 +163,8 @@ end
 local function sliding(key, raw, op, cost)
   local now = NOW
   local start, current, previous = 0, 0, 0
-  local v = load(raw, 's', 3)
-  if v then start, current, previous = v[1], v[2], v[3] end
+  local s0, c0, p0 = load(raw, 's')
+  if s0 then start, current, previous = s0, c0, p0 end
   if now < start then now = start end
   local aligned = now - math.fmod(now, W)
   local function save()
@@ -175,7 +173,7 @@ local function sliding(key, raw, op, cost)
     store(key, 's ' .. fmt(start) .. ' ' .. fmt(current) .. ' ' .. fmt(previous), ttl)
   end
   if op == 'r' then
-    if v and aligned == start and current > 0 then
+    if s0 and aligned == start and current > 0 then
       current = math.max(current - cost, 0)
       save()
     end
