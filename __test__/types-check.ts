@@ -15,11 +15,14 @@ import {
   passwordPoolStats,
   verifyPassword,
   verifyPasswordSync,
+  RedisRateLimiter,
+  type RateLimitResult,
   type HashPasswordOptions,
   type KeyUsage,
   type PasswordPoolStats,
 } from '../index.js'
-import { authorize, errorHandler, requireJwt } from '../js/express.js'
+import { RampartRedisStore, authorize, errorHandler, rateLimit, requireJwt } from '../js/express.js'
+import { RedisRateLimiter as RedisRateLimiterFromSubpath, type RedisRateLimiterOptions } from '../js/redis.js'
 import { pinoRedaction, winstonRedaction } from '../js/logging.js'
 
 async function usage(): Promise<void> {
@@ -84,3 +87,24 @@ async function usage(): Promise<void> {
   requireJwt({})
 }
 void usage
+
+async function redisUsage(client: { evalsha(...args: any[]): Promise<unknown>; eval(...args: any[]): Promise<unknown> }): Promise<void> {
+  const options: RedisRateLimiterOptions = { client, limit: 5, windowMs: 60_000, algorithm: 'sliding-window', onStoreError: 'fail-closed', timeoutMs: 20 }
+  const limiter = new RedisRateLimiter(options)
+  const result: RateLimitResult = await limiter.hit('k', 2)
+  const peeked: RateLimitResult = await limiter.peek('k')
+  const existed: boolean = await limiter.reset('k')
+  await limiter.refund('k', 1)
+  limiter.on('outage', (error: Error) => void error)
+  const up: boolean = limiter.stats().redisUp
+  void [result, peeked, existed, up, new RedisRateLimiterFromSubpath(options).prefix]
+  rateLimit({ store: limiter })
+  const store = new RampartRedisStore({ client, prefix: 'erl:' })
+  const hits: number = (await store.increment('k')).totalHits
+  void hits
+  // @ts-expect-error onStoreError is one of three policies
+  new RedisRateLimiter({ ...options, onStoreError: 'ignore' })
+  // @ts-expect-error a client is required
+  new RedisRateLimiter({ limit: 1, windowMs: 1 })
+}
+void redisUsage

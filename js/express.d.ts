@@ -1,5 +1,7 @@
 // Types for `rampart/express` (hand-written; checked with `tsc --noEmit` in `npm test`).
 import type { JwtVerifier, RateLimitResult, RateLimiter, Redactor } from '../index.js'
+import type { RedisRateLimiter } from './redis.js'
+export { RampartRedisStore, type RampartRedisStoreOptions } from './redis.js'
 
 /** What `rateLimit` needs from a store: the native `RateLimiter`, or your own (sync or async). */
 export interface RateLimitStore {
@@ -49,8 +51,12 @@ export interface RateLimitOptions {
   whenFull?: 'reject' | 'evict-oldest'
   /** Share counts with every limiter of this name in the process (all worker threads). */
   name?: string
-  /** Storage; default a native `RateLimiter` built from the options above. */
-  store?: RateLimitStore | RateLimiter
+  /**
+   * Storage; default a native `RateLimiter` built from the options above. A `RedisRateLimiter`
+   * (from 'rampart/redis') shares the counts between processes; `limit` and `windowMs` then
+   * default to the store's.
+   */
+  store?: RateLimitStore | RateLimiter | RedisRateLimiter
   /** The client key. Default: `req.ip`, IPv4-mapped addresses unwrapped, IPv6 reduced to a /56. */
   keyGenerator?: (req: any, res: any) => string
   /** Prefix length kept for IPv6 clients by the default key (32-64), or false. Default 56. */

@@ -93,10 +93,15 @@ function setHeaders(res, settings, info) {
   }
 }
 
-/** Resolves a value that may be a promise, staying synchronous when it is not. */
-function then(value, next) {
-  return value && typeof value.then === 'function' ? value.then(next) : next(value)
+/**
+ * Resolves a value that may be a promise, staying synchronous when it is not. A rejected promise
+ * (or a `next` that throws after one) goes to `fail`, never to an unhandled rejection.
+ */
+function then(value, next, fail) {
+  return value && typeof value.then === 'function' ? value.then(next).then(undefined, fail) : next(value)
 }
+
+const ignore = () => {}
 
 /**
  * Express middleware that limits requests per client.
@@ -106,8 +111,9 @@ function then(value, next) {
 function rateLimit(options = {}) {
   if (options === null || typeof options !== 'object') throw typeError('The "options" argument must be of type object')
   for (const name of ['keyGenerator', 'skip', 'handler', 'requestWasSuccessful']) checkFunction(options, name)
-  const limit = options.limit ?? 5
-  const windowMs = options.windowMs ?? 60_000
+  // A store that knows its own limit and window (RateLimiter, RedisRateLimiter) gives the defaults.
+  const limit = options.limit ?? (Number.isInteger(options.store?.limit) ? options.store.limit : 5)
+  const windowMs = options.windowMs ?? (Number.isInteger(options.store?.windowMs) ? options.store.windowMs : 60_000)
   let standardHeaders = options.standardHeaders ?? 'draft-8'
   if (standardHeaders === true) standardHeaders = 'draft-6'
   if (standardHeaders !== false && !DRAFTS.has(standardHeaders)) {
@@ -178,7 +184,8 @@ function rateLimit(options = {}) {
       if (skip(req, res)) return next()
       checkProxySetup(req, warned)
       key = String(keyGenerator(req, res) ?? '')
-      if (!countsOnlyOutcome) return then(store.hit(key), (result) => respond(req, res, next, key, result))
+      const fail = (error) => next(error)
+      if (!countsOnlyOutcome) return then(store.hit(key), (result) => respond(req, res, next, key, result), fail)
       // Count only the outcomes that matter, without charging first and refunding later:
       // requests still running on this key are reserved in the check, and a finished request
       // is charged only if it counts.
@@ -195,12 +202,12 @@ function rateLimit(options = {}) {
           if (left > 0) inFlight.set(key, left)
           else inFlight.delete(key)
           const success = res.writableFinished ? wasSuccessful(req, res) : false
-          if ((success && !options.skipSuccessfulRequests) || (!success && !options.skipFailedRequests)) store.hit(key)
+          if ((success && !options.skipSuccessfulRequests) || (!success && !options.skipFailedRequests)) then(store.hit(key), ignore, ignore)
         }
         res.once('finish', settle)
         res.once('close', settle)
         return respond(req, res, next, key, { ...result, remaining: Math.max(0, result.remaining) })
-      })
+      }, fail)
     } catch (error) {
       return next(error)
     }
@@ -263,4 +270,6 @@ class RampartStore {
   }
 }
 
-module.exports = { rateLimit, RampartStore, LoginGuard, ipKeyGenerator, requireJwt, authorize, errorHandler }
+const { RampartRedisStore } = require('./redis.js')
+
+module.exports = { rateLimit, RampartStore, RampartRedisStore, LoginGuard, ipKeyGenerator, requireJwt, authorize, errorHandler }
