@@ -12,22 +12,6 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 /** Signs JWTs with one key and algorithm. The key is parsed once and cannot be read back. */
 export declare class JwtSigner {
   constructor(options: JwtSignerOptions)
-  /**
-   * Signs `payload` (a plain object of claims) and returns the compact token. Adds `iat` and
-   * `exp` (seconds), and `nbf`, `iss`, `aud`, `sub` from the options.
-   */
-  sign(payload: import('./js/jwt.js').JwtPayload, options?: JwtCallOptions): string
-  /**
-   * Fast path behind `sign` (the package entry point wraps the class): `payload` is the JSON
-   * text of the claims object.
-   */
-  _sign(payload: string, currentTime?: number): string
-  /**
-   * `header.payload` for the JSON text `payload`, unsigned: the package entry point signs RSA
-   * tokens with Node's OpenSSL, whose RSA private-key operation measured about twice as fast
-   * as ring's on x86-64 (see the README's design notes).
-   */
-  _signingInput(payload: string, currentTime?: number): string
   /** The algorithm this signer uses. */
   get algorithm(): import('./js/jwt.js').JwtAlgorithm
 }
@@ -35,13 +19,6 @@ export declare class JwtSigner {
 /** Verifies JWTs against a key or key set with a strict claims policy. */
 export declare class JwtVerifier {
   constructor(options: JwtVerifierOptions)
-  /**
-   * Verifies `token` (signature, algorithm, then claims) and returns its payload. Throws a
-   * coded error (`ERR_JWT_*`) otherwise; messages never include the token.
-   */
-  verify(token: string, options?: JwtCallOptions): import('./js/jwt.js').JwtPayload
-  /** Fast path behind `verify`: returns the payload as JSON text. */
-  _verify(token: string, currentTime?: number): string
   /** The accepted algorithms. */
   get algorithms(): import('./js/jwt.js').JwtAlgorithm[]
 }
@@ -95,18 +72,6 @@ export declare class Keyring {
 export declare class RateLimiter {
   constructor(options: RateLimiterOptions)
   /**
-   * Spends `cost` units (default 1, at most `limit`) of `key`'s budget if they are available.
-   * A denied hit spends nothing.
-   */
-  hit(key: string, cost?: number): RateLimitResult
-  /**
-   * Internal fast path behind `hit` and `peek` (the package entry point wraps the class): returns
-   * `allowed` and writes `[remaining, resetMs, retryAfterMs]` into `out`.
-   */
-  _apply(key: string, cost: number | undefined, charge: boolean, out: Float64Array): boolean
-  /** What `hit` would answer, without spending anything. */
-  peek(key: string, cost?: number): RateLimitResult
-  /**
    * Gives back up to `cost` units (default 1) that an earlier `hit` spent, for requests that
    * turn out not to count. Never gives back more than was spent in the current window.
    */
@@ -137,11 +102,6 @@ export declare class Redactor {
    * string (a trailing newline is kept).
    */
   redactJson(json: string | Uint8Array): string
-  /**
-   * A redacted copy of `value` (through JSON: what `JSON.stringify` keeps). The input is never
-   * modified.
-   */
-  redact(value: unknown): any
   /** Redacts the value-pattern secrets in free text (messages, stack traces, URLs). */
   redactText(text: string | Uint8Array): string
   /** The keys redacted when `keys` is not given. */

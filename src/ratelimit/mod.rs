@@ -285,7 +285,7 @@ impl RateLimiter {
 
   /// Spends `cost` units (default 1, at most `limit`) of `key`'s budget if they are available.
   /// A denied hit spends nothing.
-  #[napi(ts_args_type = "key: string, cost?: number")]
+  #[napi(skip_typescript, ts_args_type = "key: string, cost?: number")]
   pub fn hit(
     &self,
     env: Env,
@@ -300,6 +300,7 @@ impl RateLimiter {
   /// Internal fast path behind `hit` and `peek` (the package entry point wraps the class): returns
   /// `allowed` and writes `[remaining, resetMs, retryAfterMs]` into `out`.
   #[napi(
+    skip_typescript,
     js_name = "_apply",
     ts_args_type = "key: string, cost: number | undefined, charge: boolean, out: Float64Array"
   )]
@@ -320,7 +321,7 @@ impl RateLimiter {
   }
 
   /// What `hit` would answer, without spending anything.
-  #[napi(ts_args_type = "key: string, cost?: number")]
+  #[napi(skip_typescript, ts_args_type = "key: string, cost?: number")]
   pub fn peek(
     &self,
     env: Env,
