@@ -16,12 +16,14 @@ for target in $targets; do
   mkdir -p "$scratch/$target"
   echo "== fuzz $target for ${seconds}s"
   # -rss_limit_mb bounds memory; -max_len keeps inputs near real sizes (tokens, keys, log lines).
+  status=0
   cargo +nightly fuzz run -O "$target" "$scratch/$target" "seeds/$target" -- \
-    -max_total_time="$seconds" -rss_limit_mb=2048 -max_len=16384 -print_final_stats=1 2>&1 |
-    grep -E "^(#[0-9]+ *DONE|stat::number_of_executed_units|stat::peak_rss_mb|==[0-9]+==|SUMMARY|thread .* panicked|Done [0-9]+ runs)" || true
-  status=${PIPESTATUS[0]}
+    -max_total_time="$seconds" -rss_limit_mb=2048 -max_len=16384 -print_final_stats=1 \
+    >"$scratch/$target.log" 2>&1 || status=$?
+  grep -E "^(Done [0-9]+ runs|stat::number_of_executed_units|stat::peak_rss_mb|==[0-9]+==|SUMMARY|thread .* panicked)" "$scratch/$target.log" || true
   if [ "$status" -ne 0 ]; then
-    echo "fuzz target $target FAILED (exit $status); see fuzz/artifacts/$target/" >&2
+    tail -n 40 "$scratch/$target.log" >&2
+    echo "fuzz target $target FAILED (exit $status); the input is under fuzz/artifacts/$target/" >&2
     exit 1
   fi
 done

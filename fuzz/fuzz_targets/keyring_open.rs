@@ -1,6 +1,6 @@
 #![no_main]
 //! Keyring envelopes, binary and text. Properties: no panic; fuzzed bytes never decrypt (nothing
-//! authenticates without the key); the text form round-trips (`from_text(to_text(b)) == b`);
+//! authenticates without the key); the text form of a well-formed envelope round-trips;
 //! an envelope made here decrypts to its plaintext, and with any one bit changed (header, nonce,
 //! ciphertext or tag) or another context it does not.
 use std::cell::RefCell;
@@ -34,12 +34,16 @@ fuzz_target!(|data: &[u8]| {
         // Fuzzed binary envelope.
         let _ = Ring::key_id(rest);
         assert!(ring.decrypt(rest, b"").is_err(), "fuzzed bytes decrypted");
-        let text = envelope::to_text(rest);
-        assert_eq!(
-          envelope::from_text(&text).as_deref().ok(),
-          Some(rest),
-          "text form did not round-trip"
-        );
+        // Any envelope that parses has a text form that round-trips (the text reader checks
+        // lengths first, so arbitrary bytes need not).
+        if envelope::parse(rest).is_ok() {
+          let text = envelope::to_text(rest);
+          assert_eq!(
+            envelope::from_text(&text).as_deref().ok(),
+            Some(rest),
+            "text form did not round-trip"
+          );
+        }
       }
       1 => {
         // Fuzzed text envelope.

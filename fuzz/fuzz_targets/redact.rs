@@ -53,6 +53,11 @@ fuzz_target!(|data: &[u8]| {
   let Ok(text) = std::str::from_utf8(data) else {
     return;
   };
+  // The fuzzer learns the planted value from the comparisons; an input that already holds it
+  // proves nothing about redaction.
+  if text.contains(SECRET) {
+    return;
+  }
   POLICY.with(|policy| {
     let policy = policy.borrow();
     let out = redacted(&policy, text);

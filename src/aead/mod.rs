@@ -142,6 +142,18 @@ fn to_buffer<'env>(env: &'env Env, bytes: &[u8]) -> Result<BufferSlice<'env>> {
 }
 
 impl Keyring {
+  /// `encrypt`'s arguments read and sealed: the envelope bytes.
+  fn seal_args(
+    &self,
+    env: &Env,
+    plaintext: &Unknown<'_>,
+    options: Option<&Unknown<'_>>,
+  ) -> Result<Vec<u8>> {
+    let plaintext = args::bytes(plaintext, "plaintext")?;
+    let context = context(options)?;
+    self.seal(env, plaintext.as_ref(), context_bytes(&context))
+  }
+
   fn seal(&self, env: &Env, plaintext: &[u8], context: &[u8]) -> Result<Vec<u8>> {
     let sealed = self.inner.encrypt(plaintext, context)?;
     if sealed.reached_warning {
@@ -258,12 +270,7 @@ impl Keyring {
     options: Option<Unknown<'env>>,
   ) -> napi::Result<BufferSlice<'env>> {
     error::run(env, || {
-      let plaintext = args::bytes(&plaintext, "plaintext")?;
-      let context = context(options.as_ref())?;
-      to_buffer(
-        env,
-        &self.seal(env, plaintext.as_ref(), context_bytes(&context))?,
-      )
+      to_buffer(env, &self.seal_args(env, &plaintext, options.as_ref())?)
     })
   }
 
@@ -279,9 +286,7 @@ impl Keyring {
     options: Option<Unknown>,
   ) -> napi::Result<String> {
     error::run(&env, || {
-      let plaintext = args::bytes(&plaintext, "plaintext")?;
-      let context = context(options.as_ref())?;
-      let envelope = self.seal(&env, plaintext.as_ref(), context_bytes(&context))?;
+      let envelope = self.seal_args(&env, &plaintext, options.as_ref())?;
       Ok(envelope::to_text(&envelope))
     })
   }
@@ -301,8 +306,7 @@ impl Keyring {
     options: Option<Unknown<'env>>,
   ) -> napi::Result<BufferSlice<'env>> {
     error::run(env, || {
-      let sealed = sealed(&ciphertext, "ciphertext")?;
-      let context = context(options.as_ref())?;
+      let (sealed, context) = open_args(&ciphertext, options.as_ref())?;
       self.open(env, sealed, context_bytes(&context))
     })
   }
@@ -355,9 +359,8 @@ impl Keyring {
     options: Option<Unknown<'env>>,
   ) -> napi::Result<Unknown<'env>> {
     error::run(env, || {
-      let sealed = sealed(&ciphertext, "ciphertext")?;
+      let (sealed, context) = open_args(&ciphertext, options.as_ref())?;
       let as_text = matches!(sealed, Sealed::Text(_));
-      let context = context(options.as_ref())?;
       let context = context_bytes(&context);
       let plaintext = match sealed {
         Sealed::Binary(view) => self.inner.decrypt(&view, context)?,
@@ -391,6 +394,14 @@ impl Keyring {
       })
       .collect()
   }
+}
+
+/// `decrypt`'s and `reencrypt`'s arguments: the ciphertext and the context.
+fn open_args<'env>(
+  ciphertext: &Unknown<'env>,
+  options: Option<&Unknown<'env>>,
+) -> Result<(Sealed<'env>, Option<Bytes<'env>>)> {
+  Ok((sealed(ciphertext, "ciphertext")?, context(options)?))
 }
 
 fn key_id_of(ciphertext: &Unknown<'_>) -> Result<String> {

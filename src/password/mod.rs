@@ -177,7 +177,8 @@ impl<T: ToNapiValue + Send + 'static> Pending<T> {
 /// errors reject the promise rather than throw, as for any async function.
 fn run_async<'env, J, T>(
   env: &'env Env,
-  prepare: impl FnOnce() -> Result<(J, Option<abort::Signal<'env>>)>,
+  options: Option<Unknown<'env>>,
+  prepare: impl FnOnce(Option<&Object<'env>>) -> Result<J>,
   work: fn(&J, &mut Scratch) -> Result<T>,
 ) -> napi::Result<Object<'env>>
 where
@@ -191,7 +192,8 @@ where
   // Everything below settles the promise exactly once and never throws: argument errors and
   // even a panic reject it (a sync throw as well would leave the promise's rejection unhandled).
   let queued = error::guard(|| {
-    let (job, signal) = prepare()?;
+    let (options, signal) = async_options(options.as_ref())?;
+    let job = prepare(options.as_ref())?;
     if let Some(signal) = signal {
       if let Some(error) = signal.aborted_error(env) {
         if let Some(deferred) = pending.take() {
@@ -232,6 +234,19 @@ where
   Ok(promise)
 }
 
+/// A `*Sync` twin: the same job as the async call, computed on the calling thread.
+fn run_sync<J, T>(
+  env: &Env,
+  options: Option<Unknown<'_>>,
+  prepare: impl FnOnce(Option<&Object<'_>>) -> Result<J>,
+  work: fn(&J, &mut Scratch) -> Result<T>,
+) -> napi::Result<T> {
+  error::run(env, || {
+    let options = args::options(options.as_ref(), "options")?;
+    work(&prepare(options.as_ref())?, &mut Scratch::default())
+  })
+}
+
 /// Reads `options` and its `signal` for an async call.
 fn async_options<'env>(
   options: Option<&Unknown<'env>>,
@@ -259,14 +274,7 @@ pub fn hash_password<'env>(
   password: Unknown<'env>,
   options: Option<Unknown<'env>>,
 ) -> napi::Result<Object<'env>> {
-  run_async(
-    env,
-    || {
-      let (options, signal) = async_options(options.as_ref())?;
-      Ok((hash_job(&password, options.as_ref())?, signal))
-    },
-    HashJob::run,
-  )
+  run_async(env, options, |o| hash_job(&password, o), HashJob::run)
 }
 
 /// `hashPassword` on the calling thread. Blocks the event loop for the whole hash (milliseconds):
@@ -280,10 +288,7 @@ pub fn hash_password_sync(
   password: Unknown,
   options: Option<Unknown>,
 ) -> napi::Result<String> {
-  error::run(&env, || {
-    let options = args::options(options.as_ref(), "options")?;
-    hash_job(&password, options.as_ref())?.run(&mut Scratch::default())
-  })
+  run_sync(&env, options, |o| hash_job(&password, o), HashJob::run)
 }
 
 /// Checks a password against a stored argon2 (`$argon2id$`, `$argon2i$`, `$argon2d$`) or bcrypt
@@ -302,10 +307,8 @@ pub fn verify_password<'env>(
 ) -> napi::Result<Object<'env>> {
   run_async(
     env,
-    || {
-      let (options, signal) = async_options(options.as_ref())?;
-      Ok((verify_job(&hash, &password, options.as_ref())?, signal))
-    },
+    options,
+    |o| verify_job(&hash, &password, o),
     VerifyJob::run,
   )
 }
@@ -321,10 +324,12 @@ pub fn verify_password_sync(
   password: Unknown,
   options: Option<Unknown>,
 ) -> napi::Result<bool> {
-  error::run(&env, || {
-    let options = args::options(options.as_ref(), "options")?;
-    verify_job(&hash, &password, options.as_ref())?.run(&mut Scratch::default())
-  })
+  run_sync(
+    &env,
+    options,
+    |o| verify_job(&hash, &password, o),
+    VerifyJob::run,
+  )
 }
 
 /// True when a stored hash should be replaced at the next successful login: it is bcrypt, not
