@@ -30,5 +30,5 @@ test('every export survives the hostile-value table', (t) => {
   if (known.length > 0) t.diagnostic(`${known.length} known failures (issue 13), e.g. ${known[0]}`)
   const failures = report.failures.filter((f) => !known.includes(f))
   assert.deepEqual(failures.slice(0, 40), [], `${failures.length} calls failed with an uncoded error`)
-  t.diagnostic(`${report.calls} calls; caller's own exceptions passed through: ${report.propagated}; slowest: ${report.slowest.join(', ')}`)
+  t.diagnostic(`${report.calls} calls; caller's own exceptions passed through: ${report.propagated} (by ${report.propagatedBy.join(", ")}); slowest: ${report.slowest.join(', ')}`)
 })
