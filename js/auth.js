@@ -79,6 +79,10 @@ function requireJwt(options) {
  * @param {...(string | string[])} roles
  */
 function authorize(...roles) {
+  // A role list is configuration, but a sparse array of length 2**32-1 would take minutes to flatten.
+  if (roles.length > 1000 || roles.some((r) => Array.isArray(r) && r.length > 1000)) {
+    throw Object.assign(new RangeError('authorize takes at most 1000 role names'), { code: 'ERR_OUT_OF_RANGE' })
+  }
   const allowed = new Set(roles.flat())
   if (allowed.size === 0 || [...allowed].some((r) => typeof r !== 'string')) {
     throw typeError('authorize needs one or more role names')

@@ -1,5 +1,5 @@
 // Types for `rampart/express` (hand-written; checked with `tsc --noEmit` in `npm test`).
-import type { JwtVerifier, RateLimitResult, RateLimiter, Redactor } from '../index.js'
+import type { JwtVerifier, RateLimitResult, RateLimiter, Redactor } from './index.js'
 import type { RedisRateLimiter } from './redis.js'
 export { RampartRedisStore, type RampartRedisStoreOptions } from './redis.js'
 

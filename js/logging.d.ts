@@ -1,5 +1,5 @@
 // Types for `rampart/logging` (hand-written; checked with `tsc --noEmit` in `npm test`).
-import type { Redactor, RedactorOptions } from '../index.js'
+import type { Redactor, RedactorOptions } from './index.js'
 
 /** A Redactor, or the options to build one. */
 export type RedactorLike = Redactor | RedactorOptions

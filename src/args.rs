@@ -68,10 +68,21 @@ const BYTES_EXPECTED: &str = "of type string or an instance of Buffer or Uint8Ar
 
 /// A string or the bytes of a `Buffer`/`Uint8Array`, without copying the bytes. The view is only
 /// valid during the current call: copy before handing it to another thread.
+///
+/// Views of a `SharedArrayBuffer` are refused with `ERR_INVALID_ARG_TYPE`: another thread may
+/// write that memory while Rust reads it as `&[u8]` (a data race, undefined behaviour), and a
+/// copy would race the same way. Callers copy such data first (`Buffer.from(view)`).
 pub fn bytes<'env>(value: &Unknown<'env>, name: &str) -> Result<Bytes<'env>> {
   match type_of(value) {
     Some(ValueType::String) => read_string(value).map(Bytes::Text),
     Some(ValueType::Object) if value.is_typedarray().unwrap_or(false) => {
+      if is_shared_view(value) {
+        return Err(Error::arg_type(
+          name,
+          BYTES_EXPECTED,
+          "a view of a SharedArrayBuffer (copy it first, e.g. Buffer.from(view))",
+        ));
+      }
       // The conversion fails for typed arrays other than Uint8Array (Buffer is one).
       convert::<Uint8ArraySlice>(value)
         .map(Bytes::View)
@@ -79,6 +90,60 @@ pub fn bytes<'env>(value: &Unknown<'env>, name: &str) -> Result<Bytes<'env>> {
     }
     _ => Err(Error::arg_type(name, BYTES_EXPECTED, &describe(value))),
   }
+}
+
+/// True when a typed array's memory is a `SharedArrayBuffer` (or cannot be inspected: refused
+/// then too, failing closed).
+fn is_shared_view(value: &Unknown<'_>) -> bool {
+  let env = value.value().env;
+  let mut kind = 0;
+  let mut length = 0;
+  let mut data = std::ptr::null_mut();
+  let mut buffer = std::ptr::null_mut();
+  let mut offset = 0;
+  let mut is_array_buffer = false;
+  // SAFETY: `env` and `value.raw()` are valid for the current call (see `convert`); every out
+  // pointer is a live local of the type the Node-API signature asks for. `napi_is_arraybuffer`
+  // is false for a SharedArrayBuffer, which is what is tested here.
+  unsafe {
+    napi::sys::napi_get_typedarray_info(
+      env,
+      value.raw(),
+      &mut kind,
+      &mut length,
+      &mut data,
+      &mut buffer,
+      &mut offset,
+    ) != napi::sys::Status::napi_ok
+      || napi::sys::napi_is_arraybuffer(env, buffer, &mut is_array_buffer)
+        != napi::sys::Status::napi_ok
+      || !is_array_buffer
+  }
+}
+
+/// Clears the exception a throwing getter or Proxy trap left pending, so that the rampart error
+/// that replaces it is the only one JavaScript sees (a pending exception would otherwise be
+/// thrown as well, and an async call would leave its rejected promise unhandled).
+pub fn clear_exception(env: napi::sys::napi_env) {
+  let mut pending = false;
+  let mut exception = std::ptr::null_mut();
+  // SAFETY: `env` is the live environment of the current call; out pointers are locals.
+  unsafe {
+    if napi::sys::napi_is_exception_pending(env, &mut pending) == napi::sys::Status::napi_ok
+      && pending
+    {
+      napi::sys::napi_get_and_clear_last_exception(env, &mut exception);
+    }
+  }
+}
+
+/// `obj[key]` as it is (also `undefined`/`null`). A getter or Proxy trap that throws gives a
+/// `TypeError` with `ERR_INVALID_ARG_VALUE` naming `name`, and its exception is cleared.
+pub fn property<'env>(obj: &Object<'env>, key: &str, name: &str) -> Result<Unknown<'env>> {
+  obj.get_named_property(key).map_err(|_| {
+    clear_exception(obj.value().env);
+    Error::arg_value(name, "could not be read (a getter or Proxy trap threw)")
+  })
 }
 
 /// Like [`bytes`], copied into memory that is wiped on drop (for passwords and keys). The copy
@@ -224,10 +289,13 @@ pub fn array<'env>(value: &Unknown<'env>, name: &str, max: usize) -> Result<Vec<
   (0..array.len())
     .map(|i| match array.get::<Unknown>(i) {
       Ok(Some(element)) => Ok(element),
-      _ => Err(Error::new(
-        Code::Internal,
-        format!("could not read \"{name}[{i}]\""),
-      )),
+      _ => {
+        clear_exception(value.value().env);
+        Err(Error::arg_value(
+          &format!("{name}[{i}]"),
+          "could not be read (a getter or Proxy trap threw)",
+        ))
+      }
     })
     .collect()
 }
@@ -255,14 +323,27 @@ pub fn options<'env>(value: Option<&Unknown<'env>>, name: &str) -> Result<Option
 
 /// Reads `obj[key]` as an `Unknown`, treating `undefined` and `null` as absent.
 pub fn field<'env>(obj: &Object<'env>, key: &str) -> Result<Option<Unknown<'env>>> {
-  let value: Unknown<'env> = obj
-    .get_named_property(key)
-    .map_err(|_| Error::new(Code::Internal, format!("could not read option \"{key}\"")))?;
+  let value = property(obj, key, &format!("options.{key}"))?;
   Ok(if is_nullish(&value) {
     None
   } else {
     Some(value)
   })
+}
+
+/// A required property: `obj[key]`, or `ERR_INVALID_ARG_TYPE` naming `name` when it is
+/// `undefined`/`null` (`expected` says what it must be, e.g. "of type string").
+pub fn required<'env>(
+  obj: &Object<'env>,
+  key: &str,
+  name: &str,
+  expected: &str,
+) -> Result<Unknown<'env>> {
+  let value = property(obj, key, name)?;
+  if is_nullish(&value) {
+    return Err(Error::arg_type(name, expected, &describe(&value)));
+  }
+  Ok(value)
 }
 
 /// An integer argument in `min..=max`.

@@ -5,8 +5,13 @@
 //! written here or at the call site and never include a password, key, secret or token: callers
 //! describe *what* was wrong (which argument, which bound), never the value itself.
 
+// The fuzz crate (fuzz/) compiles this file without napi (cargo fuzz sets `--cfg fuzzing`):
+// everything that touches JavaScript is behind `#[cfg(not(fuzzing))]`.
+#[cfg(not(fuzzing))]
 use napi::bindgen_prelude::{JsObjectValue, Object};
+#[cfg(not(fuzzing))]
 use napi::{Env, JsRangeError, JsTypeError, JsValue, Status};
+use std::panic::{catch_unwind, AssertUnwindSafe};
 
 /// The stable error codes. The strings are part of the public API (documented in the README).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,8 +112,34 @@ pub struct Error {
 pub type Result<T> = std::result::Result<T, Error>;
 
 /// A synchronous binding's result: a rampart error becomes the JS error it throws.
+#[cfg(not(fuzzing))]
 pub fn throw<T>(env: &Env, result: Result<T>) -> napi::Result<T> {
   result.map_err(|e| e.into_napi(env))
+}
+
+/// Runs `f` and turns a panic into `ERR_INTERNAL`, so no panic unwinds into Node-API (which
+/// would abort the process). Safe to call on any thread.
+pub fn guard<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
+  catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|_| {
+    Err(Error::new(
+      Code::Internal,
+      "rampart hit an internal error (a bug; please report it)",
+    ))
+  })
+}
+
+/// The body of a synchronous export: [`guard`], then [`throw`]. See the convention in lib.rs.
+#[cfg(not(fuzzing))]
+pub fn run<T>(env: &Env, f: impl FnOnce() -> Result<T>) -> napi::Result<T> {
+  throw(env, guard(f))
+}
+
+/// A failed Node-API call inside an export (allocation, a property the engine refused), as an
+/// `ERR_INTERNAL` error; a pending JS exception it left is cleared so this error is the only one.
+#[cfg(not(fuzzing))]
+pub fn internal(env: &Env, what: &str) -> Error {
+  crate::args::clear_exception(env.raw());
+  Error::new(Code::Internal, format!("could not {what}"))
 }
 
 impl Error {
@@ -162,6 +193,7 @@ impl Error {
     )
   }
 
+  #[cfg(not(fuzzing))]
   /// Builds the JavaScript error object: the right constructor, `code` set, and for
   /// [`Code::Aborted`] the name `AbortError` that `AbortSignal` users test for.
   pub fn to_js<'env>(&self, env: &'env Env) -> napi::Result<Object<'env>> {
@@ -181,6 +213,7 @@ impl Error {
     Ok(object)
   }
 
+  #[cfg(not(fuzzing))]
   /// Converts to the `napi::Error` a synchronous binding returns, so that the JS caller gets the
   /// exact object built by [`Error::to_js`] (constructor, `code`, `claim`).
   pub fn into_napi(self, env: &Env) -> napi::Error {
@@ -195,6 +228,7 @@ impl Error {
     self.into_rejection(env)
   }
 
+  #[cfg(not(fuzzing))]
   /// Converts to the `napi::Error` a promise is rejected with. (On wasm the rejection carries the
   /// message only: napi-rs cannot hand the object through there.)
   pub fn into_rejection(self, env: &Env) -> napi::Error {

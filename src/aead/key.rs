@@ -6,6 +6,8 @@ use std::mem::MaybeUninit;
 use ring::aead::{Aad, LessSafeKey, Nonce, Tag, UnboundKey, AES_256_GCM, NONCE_LEN};
 use zeroize::{zeroize_flat_type, Zeroizing};
 
+use crate::error::{Error, Result};
+
 pub const KEY_LEN: usize = 32;
 pub const TAG_LEN: usize = 16;
 
@@ -108,9 +110,28 @@ pub fn random_nonce() -> Option<[u8; NONCE_LEN]> {
   })
 }
 
+/// A key given as text: base64 or base64url of its bytes (the length is checked by the keyring).
+pub fn from_text(text: &str, name: &str) -> Result<Zeroizing<Vec<u8>>> {
+  crate::b64::decode_key_text(text)
+    .map(Zeroizing::new)
+    .ok_or_else(|| Error::arg_value(name, "is not valid base64 or base64url"))
+}
+
 #[cfg(test)]
 mod tests {
   use super::*;
+
+  #[test]
+  fn keys_as_text() {
+    let bytes: Vec<u8> = (0u8..32).collect();
+    let std = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+    let url = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
+    assert_eq!(*from_text(std, "k").unwrap(), bytes);
+    assert_eq!(*from_text(url, "k").unwrap(), bytes);
+    let e = from_text("not base64!", "options.keys[0].key").unwrap_err();
+    assert_eq!(e.code, crate::error::Code::InvalidArgValue);
+    assert!(!e.message.contains("not base64!"));
+  }
   use std::collections::HashSet;
 
   #[test]

@@ -14,6 +14,24 @@ use crate::error::{Code, Error, Result};
 /// 96-bit nonces. Reaching half of it raises a warning.
 pub const DEFAULT_LIMIT: u64 = 1 << 30;
 pub const MAX_KEYS: usize = 1000;
+/// Largest `context` accepted, in bytes.
+pub const MAX_CONTEXT_LEN: usize = 64 * 1024;
+
+/// `maxEncryptionsPerKey`, or the default when it is not given.
+pub fn limit_or_default(limit: Option<u32>) -> u64 {
+  limit.map_or(DEFAULT_LIMIT, u64::from)
+}
+
+/// A call's `context` is at most [`MAX_CONTEXT_LEN`] bytes (`RangeError` beyond).
+pub fn check_context(context: &[u8]) -> Result<()> {
+  if context.len() > MAX_CONTEXT_LEN {
+    return Err(Error::out_of_range(
+      "options.context",
+      format!("at most {MAX_CONTEXT_LEN} bytes"),
+    ));
+  }
+  Ok(())
+}
 
 pub struct Entry {
   pub id: String,
@@ -186,6 +204,16 @@ impl Ring {
 #[cfg(test)]
 mod tests {
   use super::*;
+
+  #[test]
+  fn option_rules() {
+    assert_eq!(limit_or_default(None), DEFAULT_LIMIT);
+    assert_eq!(limit_or_default(Some(5)), 5);
+    assert!(check_context(&[0; MAX_CONTEXT_LEN]).is_ok());
+    let e = check_context(&[0; MAX_CONTEXT_LEN + 1]).unwrap_err();
+    assert_eq!(e.code, Code::OutOfRange);
+    assert!(e.message.contains("options.context"));
+  }
   use hex_literal::hex;
 
   fn z(bytes: &[u8]) -> Zeroizing<Vec<u8>> {

@@ -12,10 +12,7 @@ use napi_derive::napi;
 use zeroize::Zeroizing;
 
 use crate::args::{self, Bytes};
-use crate::error::{throw, Code, Error, Result};
-
-/// Largest `context` accepted, in bytes.
-const MAX_CONTEXT_LEN: usize = 64 * 1024;
+use crate::error::{self, Code, Error, Result};
 
 /// One key of a keyring.
 // Declares the TypeScript type only; options are read field by field so every bad value gets a
@@ -75,19 +72,13 @@ pub struct Keyring {
 fn key_bytes(value: &Unknown<'_>, name: &str) -> Result<Zeroizing<Vec<u8>>> {
   match args::bytes(value, name)? {
     Bytes::View(view) => Ok(Zeroizing::new(view.to_vec())),
-    Bytes::Text(text) => {
-      let text = Zeroizing::new(text);
-      crate::b64::decode_key_text(&text)
-        .map(Zeroizing::new)
-        .ok_or_else(|| Error::arg_value(name, "is not valid base64 or base64url"))
-    }
+    Bytes::Text(text) => key::from_text(&Zeroizing::new(text), name),
   }
 }
 
 fn parse_options(options: &Unknown<'_>) -> Result<keyring::Ring> {
   let options = args::object(options, "options")?;
-  let keys_value = args::field(&options, "keys")?
-    .ok_or_else(|| Error::arg_type("options.keys", "an instance of Array", "undefined"))?;
+  let keys_value = args::required(&options, "keys", "options.keys", "an instance of Array")?;
   let mut keys = Vec::new();
   for (index, element) in args::array(&keys_value, "options.keys", keyring::MAX_KEYS)?
     .iter()
@@ -95,41 +86,22 @@ fn parse_options(options: &Unknown<'_>) -> Result<keyring::Ring> {
   {
     let name = format!("options.keys[{index}]");
     let entry = args::object(element, &name)?;
-    let id = match args::field(&entry, "id")? {
-      Some(id) => args::string(&id, &format!("{name}.id"))?,
-      None => {
-        return Err(Error::arg_type(
-          &format!("{name}.id"),
-          "of type string",
-          "undefined",
-        ))
-      }
-    };
-    let key = match args::field(&entry, "key")? {
-      Some(key) => key_bytes(&key, &format!("{name}.key"))?,
-      None => {
-        return Err(Error::arg_type(
-          &format!("{name}.key"),
-          "a Buffer, Uint8Array or base64 string",
-          "undefined",
-        ))
-      }
-    };
-    keys.push((id, key));
+    let id_name = format!("{name}.id");
+    let id = args::required(&entry, "id", &id_name, "of type string")?;
+    let id = args::string(&id, &id_name)?;
+    let key_name = format!("{name}.key");
+    let key = args::required(
+      &entry,
+      "key",
+      &key_name,
+      "a Buffer, Uint8Array or base64 string",
+    )?;
+    keys.push((id, key_bytes(&key, &key_name)?));
   }
-  let primary = match args::field(&options, "primary")? {
-    Some(primary) => args::string(&primary, "options.primary")?,
-    None => {
-      return Err(Error::arg_type(
-        "options.primary",
-        "of type string",
-        "undefined",
-      ))
-    }
-  };
-  let limit = args::opt_u32(Some(&options), "maxEncryptionsPerKey", 1, u32::MAX)?
-    .map_or(keyring::DEFAULT_LIMIT, u64::from);
-  keyring::Ring::new(keys, &primary, limit)
+  let primary = args::required(&options, "primary", "options.primary", "of type string")?;
+  let primary = args::string(&primary, "options.primary")?;
+  let limit = args::opt_u32(Some(&options), "maxEncryptionsPerKey", 1, u32::MAX)?;
+  keyring::Ring::new(keys, &primary, keyring::limit_or_default(limit))
 }
 
 /// `options.context` of a call, as bytes (empty when absent).
@@ -141,12 +113,7 @@ fn context<'env>(options: Option<&Unknown<'env>>) -> Result<Option<Bytes<'env>>>
     return Ok(None);
   };
   let context = args::bytes(&value, "options.context")?;
-  if context.as_ref().len() > MAX_CONTEXT_LEN {
-    return Err(Error::out_of_range(
-      "options.context",
-      format!("at most {MAX_CONTEXT_LEN} bytes"),
-    ));
-  }
+  keyring::check_context(context.as_ref())?;
   Ok(Some(context))
 }
 
@@ -170,11 +137,23 @@ fn sealed<'env>(value: &Unknown<'env>, name: &str) -> Result<Sealed<'env>> {
 /// Copies bytes into a new JS Buffer. Measured: handing a Rust allocation to JS as an external
 /// buffer instead is about ten times slower at 64 KiB-1 MiB (finalizers and GC pressure), and a
 /// copy lets rampart wipe its own copy of a plaintext right away.
-fn to_buffer<'env>(env: &'env Env, bytes: &[u8]) -> napi::Result<BufferSlice<'env>> {
-  BufferSlice::copy_from(env, bytes)
+fn to_buffer<'env>(env: &'env Env, bytes: &[u8]) -> Result<BufferSlice<'env>> {
+  BufferSlice::copy_from(env, bytes).map_err(|_| error::internal(env, "allocate a Buffer"))
 }
 
 impl Keyring {
+  /// `encrypt`'s arguments read and sealed: the envelope bytes.
+  fn seal_args(
+    &self,
+    env: &Env,
+    plaintext: &Unknown<'_>,
+    options: Option<&Unknown<'_>>,
+  ) -> Result<Vec<u8>> {
+    let plaintext = args::bytes(plaintext, "plaintext")?;
+    let context = context(options)?;
+    self.seal(env, plaintext.as_ref(), context_bytes(&context))
+  }
+
   fn seal(&self, env: &Env, plaintext: &[u8], context: &[u8]) -> Result<Vec<u8>> {
     let sealed = self.inner.encrypt(plaintext, context)?;
     if sealed.reached_warning {
@@ -199,11 +178,7 @@ impl Keyring {
     sealed: Sealed<'_>,
     context: &[u8],
   ) -> Result<BufferSlice<'env>> {
-    let output = |ciphertext: &[u8]| {
-      BufferSlice::copy_from(env, ciphertext)
-        .map(Output)
-        .map_err(|_| Error::new(Code::Internal, "could not allocate a Buffer"))
-    };
+    let output = |ciphertext: &[u8]| to_buffer(env, ciphertext).map(Output);
     let out = match sealed {
       Sealed::Binary(view) => self.inner.decrypt_with(&view, context, output)?,
       Sealed::Text(text) => {
@@ -228,8 +203,7 @@ impl Keyring {
       Sealed::Binary(view) => self.inner.decrypt(&view, context)?,
       Sealed::Text(text) => self.inner.decrypt(&envelope::from_text(&text)?, context)?,
     };
-    BufferSlice::copy_from(env, &*plain)
-      .map_err(|_| Error::new(Code::Internal, "could not allocate a Buffer"))
+    to_buffer(env, &plain)
   }
 }
 
@@ -259,29 +233,33 @@ fn emit_warning(env: &Env, message: &str) -> napi::Result<()> {
 impl Keyring {
   /// Builds a keyring. Keys are copied into the addon and cannot be read back; they are wiped
   /// from memory when the keyring is garbage-collected.
-  #[napi(constructor, ts_args_type = "options: KeyringOptions")]
+  #[napi(constructor, catch_unwind, ts_args_type = "options: KeyringOptions")]
   pub fn new(env: Env, options: Unknown) -> napi::Result<Self> {
-    throw(&env, parse_options(&options).map(|inner| Keyring { inner }))
+    error::run(&env, || {
+      parse_options(&options).map(|inner| Keyring { inner })
+    })
   }
 
   /// 32 random bytes from the operating system: a new AES-256 key.
-  #[napi(ts_return_type = "Buffer")]
+  #[napi(catch_unwind, ts_return_type = "Buffer")]
   pub fn generate_key(env: &Env) -> napi::Result<BufferSlice<'_>> {
-    let mut key = Zeroizing::new(vec![0u8; key::KEY_LEN]);
-    let filled = getrandom::fill(&mut key)
-      .map_err(|_| Error::new(Code::Internal, "the OS random number generator failed"));
-    throw(env, filled)?;
-    BufferSlice::copy_from(env, &*key)
+    error::run(env, || {
+      let mut key = Zeroizing::new(vec![0u8; key::KEY_LEN]);
+      getrandom::fill(&mut key)
+        .map_err(|_| Error::new(Code::Internal, "the OS random number generator failed"))?;
+      to_buffer(env, &key)
+    })
   }
 
   /// The id of the key that encrypts.
-  #[napi(getter)]
+  #[napi(getter, catch_unwind)]
   pub fn primary_key_id(&self) -> String {
     self.inner.primary_id().to_owned()
   }
 
   /// Encrypts under the primary key and returns the envelope as a Buffer.
   #[napi(
+    catch_unwind,
     ts_args_type = "plaintext: string | Uint8Array, options?: CryptOptions",
     ts_return_type = "Buffer"
   )]
@@ -291,35 +269,33 @@ impl Keyring {
     plaintext: Unknown<'env>,
     options: Option<Unknown<'env>>,
   ) -> napi::Result<BufferSlice<'env>> {
-    let encrypt = || {
-      let plaintext = args::bytes(&plaintext, "plaintext")?;
-      let context = context(options.as_ref())?;
-      self.seal(env, plaintext.as_ref(), context_bytes(&context))
-    };
-    to_buffer(env, &throw(env, encrypt())?)
+    error::run(env, || {
+      to_buffer(env, &self.seal_args(env, &plaintext, options.as_ref())?)
+    })
   }
 
   /// Encrypts like `encrypt` and returns the text form: `rmp1.` + base64url.
-  #[napi(ts_args_type = "plaintext: string | Uint8Array, options?: CryptOptions")]
+  #[napi(
+    catch_unwind,
+    ts_args_type = "plaintext: string | Uint8Array, options?: CryptOptions"
+  )]
   pub fn encrypt_to_string(
     &self,
     env: Env,
     plaintext: Unknown,
     options: Option<Unknown>,
   ) -> napi::Result<String> {
-    let encrypt = || {
-      let plaintext = args::bytes(&plaintext, "plaintext")?;
-      let context = context(options.as_ref())?;
-      let envelope = self.seal(&env, plaintext.as_ref(), context_bytes(&context))?;
+    error::run(&env, || {
+      let envelope = self.seal_args(&env, &plaintext, options.as_ref())?;
       Ok(envelope::to_text(&envelope))
-    };
-    throw(&env, encrypt())
+    })
   }
 
   /// Decrypts an envelope (Buffer/Uint8Array, or the text form) and returns the plaintext as a
   /// Buffer (`.toString()` for text). Throws `ERR_DECRYPT` for anything that does not
   /// authenticate and `ERR_KEY_NOT_FOUND` when the named key is not in this keyring.
   #[napi(
+    catch_unwind,
     ts_args_type = "ciphertext: Uint8Array | string, options?: CryptOptions",
     ts_return_type = "Buffer"
   )]
@@ -329,16 +305,15 @@ impl Keyring {
     ciphertext: Unknown<'env>,
     options: Option<Unknown<'env>>,
   ) -> napi::Result<BufferSlice<'env>> {
-    let decrypt = || {
-      let sealed = sealed(&ciphertext, "ciphertext")?;
-      let context = context(options.as_ref())?;
+    error::run(env, || {
+      let (sealed, context) = open_args(&ciphertext, options.as_ref())?;
       self.open(env, sealed, context_bytes(&context))
-    };
-    throw(env, decrypt())
+    })
   }
 
   /// Decrypts the text form made by `encryptToString`; returns the plaintext as a Buffer.
   #[napi(
+    catch_unwind,
     ts_args_type = "text: string, options?: CryptOptions",
     ts_return_type = "Buffer"
   )]
@@ -348,33 +323,32 @@ impl Keyring {
     text: Unknown<'env>,
     options: Option<Unknown<'env>>,
   ) -> napi::Result<BufferSlice<'env>> {
-    let decrypt = || {
+    error::run(env, || {
       let text = args::string(&text, "text")?;
       let context = context(options.as_ref())?;
       self.open(env, Sealed::Text(text), context_bytes(&context))
-    };
-    throw(env, decrypt())
+    })
   }
 
   /// The key id a ciphertext (Buffer or text form) names. Read from the header without
   /// authenticating it: use it for bookkeeping, not for decisions about trust.
-  #[napi(ts_args_type = "ciphertext: Uint8Array | string")]
+  #[napi(catch_unwind, ts_args_type = "ciphertext: Uint8Array | string")]
   pub fn key_id(&self, env: Env, ciphertext: Unknown) -> napi::Result<String> {
-    throw(&env, key_id_of(&ciphertext))
+    error::run(&env, || key_id_of(&ciphertext))
   }
 
   /// True when a ciphertext is not under the primary key (so `reencrypt` would move it).
-  #[napi(ts_args_type = "ciphertext: Uint8Array | string")]
+  #[napi(catch_unwind, ts_args_type = "ciphertext: Uint8Array | string")]
   pub fn needs_reencrypt(&self, env: Env, ciphertext: Unknown) -> napi::Result<bool> {
-    throw(
-      &env,
-      key_id_of(&ciphertext).map(|id| id != self.inner.primary_id()),
-    )
+    error::run(&env, || {
+      key_id_of(&ciphertext).map(|id| id != self.inner.primary_id())
+    })
   }
 
   /// Decrypts with the key the ciphertext names and encrypts again with the primary key, under
   /// the same context. Returns the same form it was given (Buffer or text).
   #[napi(
+    catch_unwind,
     ts_args_type = "ciphertext: Uint8Array | string, options?: CryptOptions",
     ts_return_type = "Buffer | string"
   )]
@@ -384,29 +358,28 @@ impl Keyring {
     ciphertext: Unknown<'env>,
     options: Option<Unknown<'env>>,
   ) -> napi::Result<Unknown<'env>> {
-    let reencrypt = || {
-      let sealed = sealed(&ciphertext, "ciphertext")?;
+    error::run(env, || {
+      let (sealed, context) = open_args(&ciphertext, options.as_ref())?;
       let as_text = matches!(sealed, Sealed::Text(_));
-      let context = context(options.as_ref())?;
       let context = context_bytes(&context);
       let plaintext = match sealed {
         Sealed::Binary(view) => self.inner.decrypt(&view, context)?,
         Sealed::Text(text) => self.inner.decrypt(&envelope::from_text(&text)?, context)?,
       };
-      Ok((self.seal(env, &plaintext, context)?, as_text))
-    };
-    let (envelope, as_text) = throw(env, reencrypt())?;
-    if as_text {
-      env
-        .create_string(envelope::to_text(&envelope))
-        .map(|s| s.to_unknown())
-    } else {
-      to_buffer(env, &envelope).map(|b| b.to_unknown())
-    }
+      let envelope = self.seal(env, &plaintext, context)?;
+      if as_text {
+        env
+          .create_string(envelope::to_text(&envelope))
+          .map(|s| s.to_unknown())
+          .map_err(|_| error::internal(env, "allocate a string"))
+      } else {
+        to_buffer(env, &envelope).map(|b| b.to_unknown())
+      }
+    })
   }
 
   /// Encryption counts per key, for monitoring.
-  #[napi]
+  #[napi(catch_unwind)]
   pub fn usage(&self) -> Vec<KeyUsage> {
     let primary = self.inner.primary_id();
     self
@@ -421,6 +394,14 @@ impl Keyring {
       })
       .collect()
   }
+}
+
+/// `decrypt`'s and `reencrypt`'s arguments: the ciphertext and the context.
+fn open_args<'env>(
+  ciphertext: &Unknown<'env>,
+  options: Option<&Unknown<'env>>,
+) -> Result<(Sealed<'env>, Option<Bytes<'env>>)> {
+  Ok((sealed(ciphertext, "ciphertext")?, context(options)?))
 }
 
 fn key_id_of(ciphertext: &Unknown<'_>) -> Result<String> {

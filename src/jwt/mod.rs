@@ -431,6 +431,7 @@ impl JwtSigner {
   /// Signs `payload` (a plain object of claims) and returns the compact token. Adds `iat` and
   /// `exp` (seconds), and `nbf`, `iss`, `aud`, `sub` from the options.
   #[napi(
+    skip_typescript,
     catch_unwind,
     ts_args_type = "payload: import('./js/jwt.js').JwtPayload, options?: JwtCallOptions"
   )]
@@ -448,6 +449,7 @@ impl JwtSigner {
   /// Fast path behind `sign` (the package entry point wraps the class): `payload` is the JSON
   /// text of the claims object.
   #[napi(
+    skip_typescript,
     catch_unwind,
     js_name = "_sign",
     ts_args_type = "payload: string, currentTime?: number"
@@ -469,6 +471,7 @@ impl JwtSigner {
   /// tokens with Node's OpenSSL, whose RSA private-key operation measured about twice as fast
   /// as ring's on x86-64 (see the README's design notes).
   #[napi(
+    skip_typescript,
     catch_unwind,
     js_name = "_signingInput",
     ts_args_type = "payload: string, currentTime?: number"
@@ -520,6 +523,7 @@ impl JwtVerifier {
   /// Verifies `token` (signature, algorithm, then claims) and returns its payload. Throws a
   /// coded error (`ERR_JWT_*`) otherwise; messages never include the token.
   #[napi(
+    skip_typescript,
     catch_unwind,
     ts_args_type = "token: string, options?: JwtCallOptions",
     ts_return_type = "import('./js/jwt.js').JwtPayload"
@@ -541,6 +545,7 @@ impl JwtVerifier {
 
   /// Fast path behind `verify`: returns the payload as JSON text.
   #[napi(
+    skip_typescript,
     catch_unwind,
     js_name = "_verify",
     ts_args_type = "token: string, currentTime?: number"

@@ -23,6 +23,8 @@ type BindRemove<'env> = Function<'env, BindArgs<'env>, Callback<'env>>;
 /// A checked `options.signal`.
 pub struct Signal<'env> {
   object: Object<'env>,
+  /// `signal.aborted`, read once (a getter may answer differently on a second read).
+  aborted: bool,
 }
 
 impl<'env> Signal<'env> {
@@ -39,28 +41,28 @@ impl<'env> Signal<'env> {
       return Err(invalid());
     }
     let object = value.coerce_to_object().map_err(|_| invalid())?;
-    let aborted: Unknown = object
-      .get_named_property("aborted")
-      .map_err(|_| invalid())?;
-    let add: Unknown = object
-      .get_named_property("addEventListener")
-      .map_err(|_| invalid())?;
+    let aborted = args::property(&object, "aborted", "options.signal.aborted")?;
+    let add = args::property(&object, "addEventListener", "options.signal")?;
     if args::type_of(&aborted) != Some(ValueType::Boolean)
       || args::type_of(&add) != Some(ValueType::Function)
     {
       return Err(invalid());
     }
-    Ok(Signal { object })
+    let aborted = aborted.coerce_to_bool().map_err(|_| invalid())?;
+    Ok(Signal { object, aborted })
   }
 
-  /// The `AbortError` to reject with if the signal has already fired.
-  pub fn aborted_error(&self, env: &Env) -> napi::Result<Option<napi::Error>> {
-    let aborted: bool = self.object.get_named_property("aborted")?;
-    if !aborted {
-      return Ok(None);
+  /// The `AbortError` to reject with if the signal had fired when it was read.
+  pub fn aborted_error(&self, env: &Env) -> Option<napi::Error> {
+    if !self.aborted {
+      return None;
     }
-    let reason: Unknown = self.object.get_named_property("reason")?;
-    abort_error(env, reason).map(Some)
+    let reason = args::property(&self.object, "reason", "options.signal.reason").ok();
+    Some(
+      abort_error(env, reason).unwrap_or_else(|_| {
+        crate::error::internal(env, "build the AbortError").into_rejection(env)
+      }),
+    )
   }
 
   /// Calls `on_abort` with an `AbortError` if the signal fires before `promise` settles.
@@ -69,11 +71,26 @@ impl<'env> Signal<'env> {
     env: &Env,
     promise: &Object<'env>,
     on_abort: impl Fn(napi::Error) + 'static,
+  ) -> Result<()> {
+    self.try_watch(env, promise, on_abort).map_err(|_| {
+      args::clear_exception(env.raw());
+      Error::arg_value(
+        "options.signal",
+        "could not be watched (addEventListener or removeEventListener threw)",
+      )
+    })
+  }
+
+  fn try_watch(
+    &self,
+    env: &Env,
+    promise: &Object<'env>,
+    on_abort: impl Fn(napi::Error) + 'static,
   ) -> napi::Result<()> {
     let listener = env.create_function_from_closure("onAbort", move |ctx| {
       let signal: Object = ctx.this()?;
       let reason: Unknown = signal.get_named_property("reason")?;
-      on_abort(abort_error(ctx.env, reason)?);
+      on_abort(abort_error(ctx.env, Some(reason))?);
       Ok(())
     })?;
     let add: Function<FnArgs<(&str, Callback)>, ()> =
@@ -97,8 +114,10 @@ impl<'env> Signal<'env> {
 
 /// `Error('The operation was aborted')` with `name: 'AbortError'`, `code: 'ABORT_ERR'` and the
 /// signal's reason as `cause`.
-fn abort_error(env: &Env, reason: Unknown<'_>) -> napi::Result<napi::Error> {
+fn abort_error(env: &Env, reason: Option<Unknown<'_>>) -> napi::Result<napi::Error> {
   let mut error = Error::new(Code::Aborted, "The operation was aborted").to_js(env)?;
-  error.set_named_property("cause", reason)?;
+  if let Some(reason) = reason {
+    error.set_named_property("cause", reason)?;
+  }
   Ok(napi::Error::from(error.to_unknown()))
 }

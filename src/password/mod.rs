@@ -3,10 +3,10 @@
 
 mod abort;
 mod kdf;
+mod options;
 mod phc;
 mod pool;
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex};
 
 use napi::bindgen_prelude::{Object, ToNapiValue, Unknown};
@@ -15,8 +15,9 @@ use napi_derive::napi;
 use zeroize::Zeroizing;
 
 use crate::args;
-use crate::error::{Code, Error, Result};
-use kdf::{BcryptLongPasswords, Bounds, HashJob, HashParams, Scratch, VerifyJob};
+use crate::error::{self, Code, Error, Result};
+use kdf::{HashJob, Scratch, VerifyJob};
+use options::{self as opts, HashOptions, PoolOptions, VerifyOptions};
 
 /// Options for `hashPassword` / `hashPasswordSync` / `needsRehash`. Defaults are OWASP's argon2id
 /// recommendation: `memoryCost: 19456, timeCost: 2, parallelism: 1`.
@@ -95,13 +96,23 @@ pub struct PasswordPoolStats {
   pub rejected: f64,
 }
 
-fn hash_params(options: Option<&Object<'_>>) -> Result<HashParams> {
-  let d = kdf::DEFAULT_PARAMS;
-  Ok(HashParams {
-    memory_kib: args::opt_u32(options, "memoryCost", 8, kdf::MAX_HASH_MEMORY_KIB)?
-      .unwrap_or(d.memory_kib),
-    time: args::opt_u32(options, "timeCost", 1, kdf::MAX_HASH_TIME)?.unwrap_or(d.time),
-    lanes: args::opt_u32(options, "parallelism", 1, kdf::MAX_HASH_LANES)?.unwrap_or(d.lanes),
+fn hash_options(options: Option<&Object<'_>>) -> Result<HashOptions> {
+  let u32_of = |key, (min, max): (u32, u32)| args::opt_u32(options, key, min, max);
+  Ok(HashOptions {
+    memory_cost: u32_of("memoryCost", opts::MEMORY_COST)?,
+    time_cost: u32_of("timeCost", opts::TIME_COST)?,
+    parallelism: u32_of("parallelism", opts::PARALLELISM)?,
+  })
+}
+
+fn verify_options(options: Option<&Object<'_>>) -> Result<VerifyOptions> {
+  let u32_of = |key, (min, max): (u32, u32)| args::opt_u32(options, key, min, max);
+  Ok(VerifyOptions {
+    max_memory_cost: u32_of("maxMemoryCost", opts::MAX_MEMORY_COST)?,
+    max_time_cost: u32_of("maxTimeCost", opts::MAX_TIME_COST)?,
+    max_parallelism: u32_of("maxParallelism", opts::MAX_PARALLELISM)?,
+    max_bcrypt_cost: u32_of("maxBcryptCost", opts::MAX_BCRYPT_COST)?,
+    bcrypt_truncate: args::opt_bool(options, "bcryptTruncate")?,
   })
 }
 
@@ -111,7 +122,7 @@ fn secret(options: Option<&Object<'_>>) -> Result<Zeroizing<Vec<u8>>> {
 
 fn hash_job(password: &Unknown<'_>, options: Option<&Object<'_>>) -> Result<HashJob> {
   let password = args::secret_bytes(password, "password")?;
-  HashJob::new(password, hash_params(options)?, secret(options)?)
+  HashJob::new(password, hash_options(options)?.params()?, secret(options)?)
 }
 
 fn verify_job(
@@ -121,30 +132,14 @@ fn verify_job(
 ) -> Result<VerifyJob> {
   let encoded = args::string(hash, "hash")?;
   let password = args::secret_bytes(password, "password")?;
-  let d = kdf::DEFAULT_BOUNDS;
-  let bounds = Bounds {
-    max_memory_kib: args::opt_u32(options, "maxMemoryCost", 8, u32::MAX)?
-      .unwrap_or(d.max_memory_kib),
-    max_time: args::opt_u32(options, "maxTimeCost", 1, u32::MAX)?.unwrap_or(d.max_time),
-    max_lanes: args::opt_u32(options, "maxParallelism", 1, phc::MAX_LANES)?.unwrap_or(d.max_lanes),
-    max_bcrypt_cost: args::opt_u32(options, "maxBcryptCost", 4, 31)?.unwrap_or(d.max_bcrypt_cost),
-  };
-  let long_passwords = match args::opt_bool(options, "bcryptTruncate")? {
-    Some(true) => BcryptLongPasswords::Truncate,
-    _ => BcryptLongPasswords::Reject,
-  };
+  let checks = verify_options(options)?;
   VerifyJob::new(
     &encoded,
     password,
     secret(options)?,
-    &bounds,
-    long_passwords,
+    &checks.bounds(),
+    checks.long_passwords(),
   )
-}
-
-/// Runs `f` and turns a rampart error into the JS error a sync export throws.
-fn throw_on_err<T>(env: &Env, f: impl FnOnce() -> Result<T>) -> napi::Result<T> {
-  f().map_err(|e| e.into_napi(env))
 }
 
 type Settle<T> = Box<dyn FnOnce(Env) -> napi::Result<T> + Send>;
@@ -182,7 +177,8 @@ impl<T: ToNapiValue + Send + 'static> Pending<T> {
 /// errors reject the promise rather than throw, as for any async function.
 fn run_async<'env, J, T>(
   env: &'env Env,
-  prepare: impl FnOnce() -> Result<(J, Option<abort::Signal<'env>>)>,
+  options: Option<Unknown<'env>>,
+  prepare: impl FnOnce(Option<&Object<'env>>) -> Result<J>,
   work: fn(&J, &mut Scratch) -> Result<T>,
 ) -> napi::Result<Object<'env>>
 where
@@ -193,48 +189,62 @@ where
   let pending = Arc::new(Pending {
     deferred: Mutex::new(Some(deferred)),
   });
-  let (job, signal) = match prepare() {
-    Ok(prepared) => prepared,
-    Err(e) => {
-      pending.settle(Err(e));
-      return Ok(promise);
-    }
-  };
-  if let Some(signal) = signal {
-    if let Some(error) = signal.aborted_error(env)? {
-      if let Some(deferred) = pending.take() {
-        deferred.reject(error);
+  // Everything below settles the promise exactly once and never throws: argument errors and
+  // even a panic reject it (a sync throw as well would leave the promise's rejection unhandled).
+  let queued = error::guard(|| {
+    let (options, signal) = async_options(options.as_ref())?;
+    let job = prepare(options.as_ref())?;
+    if let Some(signal) = signal {
+      if let Some(error) = signal.aborted_error(env) {
+        if let Some(deferred) = pending.take() {
+          deferred.reject(error);
+        }
+        return Ok(());
       }
-      return Ok(promise);
+      let on_abort = pending.clone();
+      signal.watch(env, &promise, move |error| {
+        if let Some(deferred) = on_abort.take() {
+          deferred.reject(error);
+        }
+      })?;
     }
-    let on_abort = pending.clone();
-    signal.watch(env, &promise, move |error| {
-      if let Some(deferred) = on_abort.take() {
-        deferred.reject(error);
+    let for_job = pending.clone();
+    let submitted = pool::global().submit(Box::new(move |scratch| {
+      if for_job.is_settled() {
+        return None; // aborted while queued
       }
-    })?;
-  }
-  let for_job = pending.clone();
-  let submitted = pool::global().submit(Box::new(move |scratch| {
-    if for_job.is_settled() {
-      return None; // aborted while queued
+      let result = error::guard(|| work(&job, scratch));
+      Some(Box::new(move || for_job.settle(result)))
+    }));
+    match submitted {
+      Ok(()) => Ok(()),
+      Err(pool::SubmitError::Busy) => Err(Error::new(
+        Code::Busy,
+        "Too many password hashes are queued; try again later",
+      )),
+      Err(pool::SubmitError::NoThreads) => Err(Error::new(
+        Code::Internal,
+        "Could not start a password-hashing thread",
+      )),
     }
-    let result = catch_unwind(AssertUnwindSafe(|| work(&job, scratch)))
-      .unwrap_or_else(|_| Err(Error::new(Code::Internal, "password hashing panicked")));
-    Some(Box::new(move || for_job.settle(result)))
-  }));
-  match submitted {
-    Ok(()) => {}
-    Err(pool::SubmitError::Busy) => pending.settle(Err(Error::new(
-      Code::Busy,
-      "Too many password hashes are queued; try again later",
-    ))),
-    Err(pool::SubmitError::NoThreads) => pending.settle(Err(Error::new(
-      Code::Internal,
-      "Could not start a password-hashing thread",
-    ))),
+  });
+  if let Err(e) = queued {
+    pending.settle(Err(e));
   }
   Ok(promise)
+}
+
+/// A `*Sync` twin: the same job as the async call, computed on the calling thread.
+fn run_sync<J, T>(
+  env: &Env,
+  options: Option<Unknown<'_>>,
+  prepare: impl FnOnce(Option<&Object<'_>>) -> Result<J>,
+  work: fn(&J, &mut Scratch) -> Result<T>,
+) -> napi::Result<T> {
+  error::run(env, || {
+    let options = args::options(options.as_ref(), "options")?;
+    work(&prepare(options.as_ref())?, &mut Scratch::default())
+  })
 }
 
 /// Reads `options` and its `signal` for an async call.
@@ -255,6 +265,7 @@ fn async_options<'env>(
 /// (`$argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>`), computed on rampart's hashing pool.
 /// Rejects with `ERR_BUSY` when the pool's queue is full.
 #[napi(
+  catch_unwind,
   ts_args_type = "password: string | Uint8Array, options?: HashPasswordOptions",
   ts_return_type = "Promise<string>"
 )]
@@ -263,14 +274,7 @@ pub fn hash_password<'env>(
   password: Unknown<'env>,
   options: Option<Unknown<'env>>,
 ) -> napi::Result<Object<'env>> {
-  run_async(
-    env,
-    || {
-      let (options, signal) = async_options(options.as_ref())?;
-      Ok((hash_job(&password, options.as_ref())?, signal))
-    },
-    HashJob::run,
-  )
+  run_async(env, options, |o| hash_job(&password, o), HashJob::run)
 }
 
 /// `hashPassword` on the calling thread. Blocks the event loop for the whole hash (milliseconds):
@@ -284,16 +288,14 @@ pub fn hash_password_sync(
   password: Unknown,
   options: Option<Unknown>,
 ) -> napi::Result<String> {
-  throw_on_err(&env, || {
-    let options = args::options(options.as_ref(), "options")?;
-    hash_job(&password, options.as_ref())?.run(&mut Scratch::default())
-  })
+  run_sync(&env, options, |o| hash_job(&password, o), HashJob::run)
 }
 
 /// Checks a password against a stored argon2 (`$argon2id$`, `$argon2i$`, `$argon2d$`) or bcrypt
 /// (`$2a$`, `$2b$`, `$2y$`) hash. Resolves `false` for a wrong password; rejects with
 /// `ERR_HASH_FORMAT` for a malformed hash and `ERR_HASH_PARAMS` for one above the cost bounds.
 #[napi(
+  catch_unwind,
   ts_args_type = "hash: string, password: string | Uint8Array, options?: VerifyPasswordOptions",
   ts_return_type = "Promise<boolean>"
 )]
@@ -305,10 +307,8 @@ pub fn verify_password<'env>(
 ) -> napi::Result<Object<'env>> {
   run_async(
     env,
-    || {
-      let (options, signal) = async_options(options.as_ref())?;
-      Ok((verify_job(&hash, &password, options.as_ref())?, signal))
-    },
+    options,
+    |o| verify_job(&hash, &password, o),
     VerifyJob::run,
   )
 }
@@ -324,30 +324,31 @@ pub fn verify_password_sync(
   password: Unknown,
   options: Option<Unknown>,
 ) -> napi::Result<bool> {
-  throw_on_err(&env, || {
-    let options = args::options(options.as_ref(), "options")?;
-    verify_job(&hash, &password, options.as_ref())?.run(&mut Scratch::default())
-  })
+  run_sync(
+    &env,
+    options,
+    |o| verify_job(&hash, &password, o),
+    VerifyJob::run,
+  )
 }
 
 /// True when a stored hash should be replaced at the next successful login: it is bcrypt, not
 /// argon2id v19, or weaker than `options` (default: rampart's defaults) in memory or passes,
 /// or has a salt under 16 or a hash under 32 bytes. Stronger hashes are left alone.
 #[napi(
+  catch_unwind,
   ts_args_type = "hash: string, options?: Pick<HashPasswordOptions, 'memoryCost' | 'timeCost' | 'parallelism'>"
 )]
 pub fn needs_rehash(env: Env, hash: Unknown, options: Option<Unknown>) -> napi::Result<bool> {
-  throw_on_err(&env, || {
+  error::run(&env, || {
     let encoded = args::string(&hash, "hash")?;
     let options = args::options(options.as_ref(), "options")?;
-    let target = hash_params(options.as_ref())?;
-    target.validate()?;
-    kdf::needs_rehash(&encoded, target)
+    kdf::needs_rehash(&encoded, hash_options(options.as_ref())?.params()?)
   })
 }
 
 fn stats_to_js(stats: pool::Stats) -> PasswordPoolStats {
-  let clamp = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+  let clamp = opts::clamp_u32;
   PasswordPoolStats {
     threads: clamp(stats.config.threads),
     max_queue: clamp(stats.config.max_queue),
@@ -359,21 +360,22 @@ fn stats_to_js(stats: pool::Stats) -> PasswordPoolStats {
 }
 
 /// Changes the hashing pool (process-wide, shared by all worker threads) and returns its state.
-#[napi(ts_args_type = "options: PasswordPoolOptions")]
+#[napi(catch_unwind, ts_args_type = "options: PasswordPoolOptions")]
 pub fn configure_password_pool(env: Env, options: Unknown) -> napi::Result<PasswordPoolStats> {
-  throw_on_err(&env, || {
+  error::run(&env, || {
     let options = args::options(Some(&options), "options")?;
-    let threads = args::opt_u32(options.as_ref(), "threads", 1, 256)?;
-    let max_queue = args::opt_u32(options.as_ref(), "maxQueue", 0, 1_000_000)?;
-    Ok(stats_to_js(pool::global().configure(
-      threads.map(|n| n as usize),
-      max_queue.map(|n| n as usize),
-    )))
+    let u32_of = |key, (min, max): (u32, u32)| args::opt_u32(options.as_ref(), key, min, max);
+    let settings = PoolOptions {
+      threads: u32_of("threads", opts::POOL_THREADS)?,
+      max_queue: u32_of("maxQueue", opts::POOL_MAX_QUEUE)?,
+    };
+    let stats = pool::global().configure(settings.threads(), settings.max_queue());
+    Ok(stats_to_js(stats))
   })
 }
 
 /// The hashing pool's settings and counters.
-#[napi]
-pub fn password_pool_stats() -> PasswordPoolStats {
-  stats_to_js(pool::global().stats())
+#[napi(catch_unwind)]
+pub fn password_pool_stats(env: Env) -> napi::Result<PasswordPoolStats> {
+  error::run(&env, || Ok(stats_to_js(pool::global().stats())))
 }

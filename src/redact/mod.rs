@@ -189,7 +189,12 @@ impl Redactor {
 
   /// A redacted copy of `value` (through JSON: what `JSON.stringify` keeps). The input is never
   /// modified.
-  #[napi(catch_unwind, ts_args_type = "value: unknown", ts_return_type = "any")]
+  #[napi(
+    skip_typescript,
+    catch_unwind,
+    ts_args_type = "value: unknown",
+    ts_return_type = "any"
+  )]
   pub fn redact<'env>(&self, env: &'env Env, value: Unknown<'env>) -> napi::Result<Unknown<'env>> {
     if args::type_of(&value) == Some(ValueType::Undefined) {
       return Ok(value);
