@@ -14,3 +14,4 @@ mod jwt;
 mod password;
 mod ratelimit;
 mod redact;
+mod totp;
