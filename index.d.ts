@@ -170,6 +170,12 @@ export declare class Totp {
    * `result === null`, never a number's truthiness.
    */
   verify(code: string, options?: TotpVerifyOptions): TotpMatch | null
+  /**
+   * Fast path behind `verify` (the package entry point wraps the class): the options as
+   * positional values (`undefined` for absent) and the matched step as a number, -1 for none.
+   * Building the result object here would cost more than the HMACs.
+   */
+  _verify(code: string, lastStep: number | null | undefined, time: number, window: number | undefined): number
   /** The time step of now (or `options.time`). */
   step(options?: TotpGenerateOptions): number
   /**

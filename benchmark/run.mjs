@@ -3,7 +3,7 @@
 // README tables and benchmark/chart.svg are updated.
 import { execFileSync } from 'node:child_process'
 
-const suites = ['password', 'aead', 'jwt', 'ratelimit', 'redact', 'http']
+const suites = ['password', 'aead', 'jwt', 'ratelimit', 'redact', 'http', 'totp']
 const flags = process.argv.slice(2).filter((a) => a.startsWith('--'))
 const chosen = process.argv.slice(2).filter((a) => !a.startsWith('--'))
 for (const suite of chosen.length ? chosen : suites) {

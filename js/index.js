@@ -48,4 +48,6 @@ const Redactor = require('./redact.js').wrap(native.Redactor)
 
 // The spread of require() (not of a variable) lets Node's CommonJS lexer list every binding as a
 // named ES module export.
-module.exports = { ...require('../index.js'), RateLimiter, JwtSigner, JwtVerifier, Redactor }
+const Totp = require('./totp.js').wrap(native.Totp)
+
+module.exports = { ...require('../index.js'), RateLimiter, JwtSigner, JwtVerifier, Redactor, Totp }

@@ -8,7 +8,7 @@ const { createHmac, randomBytes } = require('node:crypto')
 
 const { RateLimiter, Totp } = require('./index.js')
 const events = require('./events.js')
-const { coded } = require('./keys.js')
+const { coded, deriveKey } = require('./keys.js')
 
 const MINUTE = 60_000
 
@@ -115,7 +115,7 @@ class TotpGuard {
   async verify(attempt) {
     optionsObject(attempt)
     const { totp, code, ip, time } = attempt
-    if (!(totp instanceof Totp)) throw typeError('The "totp" must be a Totp')
+    if (typeof totp?.verify !== 'function' || typeof totp.period !== 'number') throw typeError('The "totp" must be a Totp')
     const account = accountKey(attempt.account)
     const gate = await storeCall('ratelimit', 'peek', () => this.#limiter.peek(account))
     if (!gate.allowed) {
@@ -258,4 +258,4 @@ class RecoveryCodes {
   }
 }
 
-module.exports = { Totp, TotpGuard, MemoryStepStore, RecoveryCodes, MemoryRecoveryStore, normalizeRecoveryCode }
+module.exports = { Totp, deriveKey, TotpGuard, MemoryStepStore, RecoveryCodes, MemoryRecoveryStore, normalizeRecoveryCode }

@@ -174,14 +174,18 @@ fn last_step_option(options: Option<&Object<'_>>) -> Result<Option<u64>> {
   let Some(value) = args::field(options, "lastStep")? else {
     return Ok(None);
   };
-  let step = args::number_f64(&value, "options.lastStep", 0.0, MAX_SAFE_INTEGER)?;
+  step_number(&value).map(Some)
+}
+
+fn step_number(value: &Unknown<'_>) -> Result<u64> {
+  let step = args::number_f64(value, "options.lastStep", 0.0, MAX_SAFE_INTEGER)?;
   if step.fract() != 0.0 {
     return Err(Error::out_of_range(
       "options.lastStep",
       "an integer (a step returned by verify)",
     ));
   }
-  Ok(Some(step as u64))
+  Ok(step as u64)
 }
 
 fn uri_parts(options: &Unknown<'_>) -> Result<(String, String, Option<u32>)> {
@@ -259,6 +263,48 @@ impl Totp {
         step: m.step as f64,
         delta: m.delta as i32,
       }))
+    };
+    throw(&env, run())
+  }
+
+  /// Fast path behind `verify` (the package entry point wraps the class): the options as
+  /// positional values (`undefined` for absent) and the matched step as a number, -1 for none.
+  /// Building the result object here would cost more than the HMACs.
+  #[napi(
+    catch_unwind,
+    js_name = "_verify",
+    ts_args_type = "code: string, lastStep: number | null | undefined, time: number, window: number | undefined"
+  )]
+  pub fn verify_fast(
+    &self,
+    env: Env,
+    code: Unknown,
+    last_step: Unknown,
+    time: Unknown,
+    window: Unknown,
+  ) -> napi::Result<f64> {
+    let run = || {
+      let code = args::string(&code, "code")?;
+      let window = match args::type_of(&window) {
+        Some(napi::ValueType::Undefined) | Some(napi::ValueType::Null) => self.window,
+        _ => args::number_u32(&window, "options.window", 0, otp::MAX_WINDOW)?,
+      };
+      let last_step = match args::type_of(&last_step) {
+        Some(napi::ValueType::Undefined) | Some(napi::ValueType::Null) => None,
+        _ => Some(step_number(&last_step)?),
+      };
+      let time = args::number_f64(&time, "options.time", 0.0, MAX_TIME)?.floor() as u64;
+      let check = Check {
+        time,
+        window,
+        last_step,
+      };
+      Ok(
+        self
+          .otp
+          .verify(&code, check)
+          .map_or(-1.0, |m| m.step as f64),
+      )
     };
     throw(&env, run())
   }
