@@ -42,14 +42,16 @@ function pathOf(req) {
 }
 
 /** Too many failed logins: the attempt was refused before the password was checked. */
-function loginBlocked({ account, ip, retryAfterMs } = {}) {
+function loginBlocked(fields) {
   if (!channels.loginBlocked.hasSubscribers) return
+  const { account, ip, retryAfterMs } = fields ?? {}
   publish(channels.loginBlocked, 'login.blocked', { account: str(account), ip: str(ip), retryAfterMs: num(retryAfterMs) })
 }
 
 /** A rate limiter denied a request. `key` is the limiter key (an IP or id the app chose). */
-function rateLimitDenied({ key, ip, method, path, limit, retryAfterMs } = {}) {
+function rateLimitDenied(fields) {
   if (!channels.rateLimitDenied.hasSubscribers) return
+  const { key, ip, method, path, limit, retryAfterMs } = fields ?? {}
   publish(channels.rateLimitDenied, 'ratelimit.denied', {
     key: str(key),
     ip: str(ip),
@@ -61,26 +63,30 @@ function rateLimitDenied({ key, ip, method, path, limit, retryAfterMs } = {}) {
 }
 
 /** A bearer JWT was refused. `code` is the verifier's ERR_JWT_* code (or ERR_JWT_MISSING). */
-function jwtRejected({ code, ip, method, path } = {}) {
+function jwtRejected(fields) {
   if (!channels.jwtRejected.hasSubscribers) return
+  const { code, ip, method, path } = fields ?? {}
   publish(channels.jwtRejected, 'jwt.rejected', { code: str(code), ip: str(ip), method: str(method), path: str(path) })
 }
 
 /** A second-factor check failed. reason: 'invalid' | 'replayed' | 'blocked'. */
-function mfaFailed({ account, ip, reason, method } = {}) {
+function mfaFailed(fields) {
   if (!channels.mfaFailed.hasSubscribers) return
+  const { account, ip, reason, method } = fields ?? {}
   publish(channels.mfaFailed, 'mfa.failed', { account: str(account), ip: str(ip), method: str(method ?? 'totp'), reason: str(reason) })
 }
 
 /** A recovery code was consumed; `remaining` codes are left for the account. */
-function recoveryCodeUsed({ account, ip, remaining } = {}) {
+function recoveryCodeUsed(fields) {
   if (!channels.recoveryCodeUsed.hasSubscribers) return
+  const { account, ip, remaining } = fields ?? {}
   publish(channels.recoveryCodeUsed, 'recovery-code.used', { account: str(account), ip: str(ip), remaining: num(remaining) })
 }
 
 /** A state-changing request was refused by the CSRF middleware; `code` is the ERR_CSRF_* code. */
-function csrfRejected({ code, ip, method, path, site } = {}) {
+function csrfRejected(fields) {
   if (!channels.csrfRejected.hasSubscribers) return
+  const { code, ip, method, path, site } = fields ?? {}
   publish(channels.csrfRejected, 'csrf.rejected', { code: str(code), ip: str(ip), method: str(method), path: str(path), site: str(site) })
 }
 
@@ -89,8 +95,9 @@ function csrfRejected({ code, ip, method, path, site } = {}) {
  * `operation` the call, `failOpen` whether the request was let through, `error` the error's
  * code or name only (never its message: client messages can echo keys or commands).
  */
-function storeOutage({ store, operation, failOpen, error } = {}) {
+function storeOutage(fields) {
   if (!channels.storeOutage.hasSubscribers) return
+  const { store, operation, failOpen, error } = fields ?? {}
   const code = error === undefined || error === null ? undefined : typeof error === 'string' ? error : (error.code ?? error.name)
   publish(channels.storeOutage, 'store.outage', { store: str(store), operation: str(operation), failOpen: typeof failOpen === 'boolean' ? failOpen : undefined, error: str(code) })
 }
