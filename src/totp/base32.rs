@@ -69,7 +69,7 @@ pub fn decode(text: &str) -> Option<Vec<u8>> {
   if matches!(symbols % 8, 1 | 3 | 6) {
     return None;
   }
-  if padding > 0 && (symbols + padding) % 8 != 0 {
+  if padding > 0 && !(symbols + padding).is_multiple_of(8) {
     return None;
   }
   // Spare bits must be zero, so each secret has exactly one spelling.
