@@ -7,6 +7,7 @@
 // (./session-cookie.js), and security events in the log (./security-events.js).
 
 const { createHash, randomBytes } = require('node:crypto')
+const { join } = require('node:path')
 
 const cors = require('cors')
 const express = require('express')
@@ -91,6 +92,8 @@ async function createApp({ db, secrets, logStream, production, corsOrigins = ['h
   }
 
   app.get('/health', (_req, res) => res.json({ status: 'ok' }))
+  // The sign-in page (public/mfa.html): static files, scripts from 'self' only (helmet's CSP).
+  app.use(express.static(join(__dirname, 'public'), { index: false }))
 
   app.post('/auth/register', authLimit, body(['email', 'password'], ['phone']), async (req, res) => {
     const email = req.body.email.toLowerCase()
