@@ -235,9 +235,9 @@ impl Totp {
   }
 
   /// Checks `code` against the steps of the window after `options.lastStep`, in constant time.
-  /// Returns the matched step, or `null` for a wrong, reused or malformed code (a code is
-  /// `digits` ASCII digits; spaces are ignored). `null` is the only failure: test
-  /// `result === null`, never a number's truthiness.
+  /// Returns `{ step, delta }` (store `step` as the account's `lastStep`), or `null` for a
+  /// wrong, reused or malformed code (a code is `digits` ASCII digits; spaces are ignored).
+  /// A match is always truthy, also at delta 0.
   #[napi(
     catch_unwind,
     ts_args_type = "code: string, options?: TotpVerifyOptions",
@@ -270,11 +270,7 @@ impl Totp {
   /// Fast path behind `verify` (the package entry point wraps the class): the options as
   /// positional values (`undefined` for absent) and the matched step as a number, -1 for none.
   /// Building the result object here would cost more than the HMACs.
-  #[napi(
-    catch_unwind,
-    js_name = "_verify",
-    ts_args_type = "code: string, lastStep: number | null | undefined, time: number, window: number | undefined"
-  )]
+  #[napi(catch_unwind, js_name = "_verify", skip_typescript)]
   pub fn verify_fast(
     &self,
     env: Env,
