@@ -93,6 +93,16 @@ test('TotpGuard: a failing store rejects (fail closed) and publishes a store out
   )
 })
 
+test('TotpGuard: stores may return steps as numeric strings (Redis); anything else fails closed', async () => {
+  const totp = new Totp({ secret: Totp.generateSecret() })
+  const code = totp.generate({ time: T })
+  const step = String(Math.floor(T / 30))
+  const redisLike = { get: async () => step, advance: async () => true }
+  assert.deepEqual(await new TotpGuard({ store: redisLike }).verify({ totp, code, account: 'r', time: T }), { ok: false, reason: 'replayed' })
+  const broken = { get: async () => ({ step }), advance: async () => true }
+  await assert.rejects(new TotpGuard({ store: broken }).verify({ totp, code, account: 'r', time: T }), { code: 'ERR_INVALID_RETURN_VALUE' })
+})
+
 test('TotpGuard: failures are published on rampart:mfa.failed with ids and IPs only', async () => {
   const guard = new TotpGuard({ maxConsecutiveFailures: 1 })
   const totp = new Totp({ secret: Totp.generateSecret() })

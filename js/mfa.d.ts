@@ -16,7 +16,8 @@ export function deriveKey(master: string | Uint8Array, purpose: string): Buffer
  * `step` only if it is greater than the stored one (or none), and say whether it did.
  */
 export interface TotpStepStore {
-  get(account: string): number | null | undefined | Promise<number | null | undefined>
+  /** The stored step: a number, a numeric string (as Redis returns), or null/undefined for none. */
+  get(account: string): number | string | null | undefined | Promise<number | string | null | undefined>
   advance(account: string, step: number, ttlMs: number): boolean | Promise<boolean>
 }
 

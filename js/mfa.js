@@ -46,6 +46,17 @@ async function storeCall(storeName, operation, fn) {
 }
 
 /**
+ * A stored step as a number: stores may return numbers or, like Redis, numeric strings.
+ * Anything else is a broken store, refused rather than read as "no step" (fail closed).
+ */
+function stepOf(value) {
+  if (value === null || value === undefined) return undefined
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return value
+  if (typeof value === 'string' && /^[0-9]{1,15}$/.test(value)) return Number(value)
+  throw coded(TypeError, 'ERR_INVALID_RETURN_VALUE', 'The TOTP step store returned something that is not a step number or null')
+}
+
+/**
  * The last accepted TOTP step per account, in this process's memory. Implements the
  * TotpStepStore interface; use a shared store (Redis) when several instances serve logins.
  */
@@ -123,8 +134,8 @@ class TotpGuard {
       return { ok: false, reason: 'blocked', retryAfterMs: gate.retryAfterMs }
     }
     const window = this.#window ?? totp.window
-    const lastStep = await storeCall('totp-steps', 'get', () => this.#store.get(account))
-    const options = { window, time, lastStep: typeof lastStep === 'number' ? lastStep : undefined }
+    const lastStep = stepOf(await storeCall('totp-steps', 'get', () => this.#store.get(account)))
+    const options = { window, time, lastStep }
     // A code from JSON may arrive as a number; it is refused (leading zeros would be lost).
     const match = typeof code === 'string' ? totp.verify(code, options) : null
     let reason = 'invalid'
@@ -247,14 +258,14 @@ class RecoveryCodes {
     if (hash === null) return { ok: false }
     const used = await storeCall('recovery-codes', 'consume', () => this.#store.consume(key, hash))
     if (!used) return { ok: false }
-    const remaining = await storeCall('recovery-codes', 'count', () => this.#store.count(key))
+    const remaining = Number(await storeCall('recovery-codes', 'count', () => this.#store.count(key)))
     events.recoveryCodeUsed({ account: key, ip, remaining })
     return { ok: true, remaining }
   }
 
   /** Codes left for `account`. */
   async remaining(account) {
-    return this.#store.count(accountKey(account))
+    return Number(await this.#store.count(accountKey(account)))
   }
 }
 
