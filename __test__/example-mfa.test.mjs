@@ -142,6 +142,27 @@ test('login asks for the code; a code is accepted once, the next step works, rep
   assert.equal((await call('POST', '/auth/mfa', { body: { mfaToken: 'made-up', code: next } })).status, 401)
 })
 
+test('a spent code stays spent across a restart: the last step is in the database, updated atomically', async () => {
+  const { secret, time } = await enrol('kim@example.com')
+  const code = codeAt(secret, time + 30)
+  const first = await call('POST', '/auth/login', { body: { email: 'kim@example.com', password: PASSWORD } })
+  assert.equal((await call('POST', '/auth/mfa', { body: { mfaToken: first.body.mfaToken, code } })).status, 200)
+  const row = db.get("SELECT totp_last_step FROM users WHERE email = 'kim@example.com'")
+  assert.equal(row.totp_last_step, Math.floor((time + 30) / 30))
+  // A second app instance on the same database (a restart, or another process) refuses the code.
+  const other = await createApp({ db, secrets, logStream, limits: { authPerWindow: 200, loginFailures: 50 } })
+  const listening = other.app.listen(0, '127.0.0.1')
+  await new Promise((resolve) => listening.once('listening', resolve))
+  try {
+    const url = `http://127.0.0.1:${listening.address().port}`
+    const login = await call('POST', '/auth/login', { url, body: { email: 'kim@example.com', password: PASSWORD } })
+    assert.equal((await call('POST', '/auth/mfa', { url, body: { mfaToken: login.body.mfaToken, code } })).status, 401)
+  } finally {
+    listening.close()
+    other.close()
+  }
+})
+
 test('wrong codes are limited per account (429 with Retry-After); malformed codes count as wrong', async () => {
   const { secret } = await enrol('finn@example.com')
   const login = await call('POST', '/auth/login', { body: { email: 'finn@example.com', password: PASSWORD } })

@@ -37,8 +37,8 @@ async function openDatabase(path) {
   db.exec(SCHEMA)
   // Columns added after the first version: TOTP secrets, encrypted at rest like the phone number.
   const columns = new Set((db.exec('PRAGMA table_info(users)')[0]?.values ?? []).map((row) => row[1]))
-  for (const column of ['totp_secret', 'totp_pending']) {
-    if (!columns.has(column)) db.exec(`ALTER TABLE users ADD COLUMN ${column} TEXT`)
+  for (const [column, type] of [['totp_secret', 'TEXT'], ['totp_pending', 'TEXT'], ['totp_last_step', 'INTEGER']]) {
+    if (!columns.has(column)) db.exec(`ALTER TABLE users ADD COLUMN ${column} ${type}`)
   }
   let closed = false
 

@@ -31,6 +31,23 @@ function sqlRecoveryStore(db) {
 }
 
 /**
+ * The last accepted TOTP step per user, in the users table (the TotpStepStore interface). The
+ * conditional UPDATE is the atomic compare-and-set: it changes the row only for a newer step, so
+ * a code is accepted once even across restarts, and across processes on a shared database.
+ */
+function sqlStepStore(db) {
+  return {
+    get(account) {
+      return db.get('SELECT totp_last_step AS step FROM users WHERE id = ?', [Number(account)])?.step ?? null
+    },
+    advance(account, step) {
+      const sql = 'UPDATE users SET totp_last_step = ? WHERE id = ? AND (totp_last_step IS NULL OR totp_last_step < ?)'
+      return db.change(sql, [step, Number(account), step]) === 1
+    },
+  }
+}
+
+/**
  * @param {object} deps
  * @param {any} deps.db the database of ./db.js
  * @param {import('rampart').Keyring} deps.ring
@@ -39,8 +56,8 @@ function sqlRecoveryStore(db) {
  * @param {{ mfaFailures?: number }} [deps.limits]
  */
 function createMfa({ db, ring, masterSecret, issuer, limits = {} }) {
-  // In memory here; with several instances give it a shared store (see docs/mfa.md).
-  const guard = new TotpGuard({ maxConsecutiveFailures: limits.mfaFailures ?? 5, blockMs: 5 * 60_000 })
+  // Last steps in the database; the failure counts in memory (a shared limiter with several instances).
+  const guard = new TotpGuard({ store: sqlStepStore(db), maxConsecutiveFailures: limits.mfaFailures ?? 5, blockMs: 5 * 60_000 })
   const recovery = new RecoveryCodes({ key: deriveKey(masterSecret, 'recovery-codes'), store: sqlRecoveryStore(db) })
   // Logins waiting for their second factor: SHA-256 of the one-time token -> user and expiry.
   const pending = new Map()
@@ -114,4 +131,4 @@ function createMfa({ db, ring, masterSecret, issuer, limits = {} }) {
   return { challenge, mount, guard, recovery }
 }
 
-module.exports = { createMfa, sqlRecoveryStore }
+module.exports = { createMfa, sqlRecoveryStore, sqlStepStore }
