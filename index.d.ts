@@ -150,6 +150,41 @@ export declare class Redactor {
   static patternNames(): Array<string>
 }
 
+/**
+ * Time-based one-time passwords (RFC 6238) for one secret. The secret is decoded once and
+ * cannot be read back, except inside the `otpauth://` URI made for enrolment.
+ */
+export declare class Totp {
+  constructor(options: TotpOptions)
+  /**
+   * A new random secret of `bytes` bytes (16 to 64; default 20, i.e. 160 bits), as base32
+   * text without padding: store it encrypted, show it once for manual entry.
+   */
+  static generateSecret(bytes?: number): string
+  /** The code for now (or `options.time`). */
+  generate(options?: TotpGenerateOptions): string
+  /**
+   * Checks `code` against the steps of the window after `options.lastStep`, in constant time.
+   * Returns `{ step, delta }` (store `step` as the account's `lastStep`), or `null` for a
+   * wrong, reused or malformed code (a code is `digits` ASCII digits; spaces are ignored).
+   * A match is always truthy, also at delta 0.
+   */
+  verify(code: string, options?: TotpVerifyOptions): TotpMatch | null
+  /** The time step of now (or `options.time`). */
+  step(options?: TotpGenerateOptions): number
+  /**
+   * The `otpauth://totp/Issuer:account?secret=...` URI that authenticator apps import. It
+   * contains the secret: send it only to the enrolling user, never log it.
+   */
+  uri(options: TotpUriOptions): string
+  /** The key URI as a QR code in an SVG document, for the enrolment page. */
+  qrSvg(options: TotpUriOptions): string
+  get algorithm(): 'SHA1' | 'SHA256' | 'SHA512'
+  get digits(): number
+  get period(): number
+  get window(): number
+}
+
 /** Changes the hashing pool (process-wide, shared by all worker threads) and returns its state. */
 export declare function configurePasswordPool(options: PasswordPoolOptions): PasswordPoolStats
 
@@ -410,6 +445,61 @@ export interface RedactorOptions {
   cardMask?: 'full' | 'last4'
   /** Longest input read, in bytes (default 1 MiB); longer input is redacted whole. */
   maxLength?: number
+}
+
+export interface TotpGenerateOptions {
+  /** Unix time in seconds. Default: now. */
+  time?: number
+}
+
+/** An accepted code: store `step` as the account's last accepted step. */
+export interface TotpMatch {
+  /** The time step the code belongs to (Unix time / period). */
+  step: number
+  /** Its distance from the current step: -window to +window; 0 is the current step. */
+  delta: number
+}
+
+export interface TotpOptions {
+  /**
+   * The shared secret: base32 text (RFC 4648; spaces, hyphens, lower case and padding are
+   * accepted) or its bytes. 16 to 128 bytes (10 with `allowShortSecret`).
+   */
+  secret: string | Uint8Array
+  /** `'SHA1'` (default: the only one every authenticator app supports), `'SHA256'` or `'SHA512'`. */
+  algorithm?: 'SHA1' | 'SHA256' | 'SHA512'
+  /** Code length, 6 (default) to 8. */
+  digits?: number
+  /** Seconds per step, 1 to 3600. Default 30. */
+  period?: number
+  /** Steps accepted on each side of the current one by `verify`, 0 to 10. Default 1. */
+  window?: number
+  /**
+   * Accept secrets of 10 to 15 bytes (80 to 120 bits), below RFC 4226's 128-bit minimum, for
+   * secrets issued elsewhere. Default false.
+   */
+  allowShortSecret?: boolean
+}
+
+export interface TotpUriOptions {
+  /** Who issues the account (your service): 1 to 256 bytes, no colon. */
+  issuer: string
+  /** The user's account name as the app should show it: 1 to 256 bytes, no colon. */
+  account: string
+  /** For `qrSvg`: width and height in pixels, 64 to 4096. Default 256. */
+  size?: number
+}
+
+export interface TotpVerifyOptions {
+  /**
+   * The last step accepted for this account (from an earlier `verify`): that step and every
+   * earlier one are refused, so a code works once (RFC 6238 5.2). Omit only on first use.
+   */
+  lastStep?: number
+  /** Unix time in seconds. Default: now. */
+  time?: number
+  /** Overrides the constructor's `window` for this call. */
+  window?: number
 }
 
 /**

@@ -840,6 +840,7 @@ module.exports.JwtVerifier = nativeBinding.JwtVerifier
 module.exports.Keyring = nativeBinding.Keyring
 module.exports.RateLimiter = nativeBinding.RateLimiter
 module.exports.Redactor = nativeBinding.Redactor
+module.exports.Totp = nativeBinding.Totp
 module.exports.configurePasswordPool = nativeBinding.configurePasswordPool
 module.exports.decodeJwtUnverified = nativeBinding.decodeJwtUnverified
 module.exports.hashPassword = nativeBinding.hashPassword

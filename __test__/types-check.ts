@@ -181,3 +181,31 @@ function surface(): void {
   void [middleware, key, RampartStore, LoginGuard, guardOptions]
 }
 void surface
+// rampart/mfa, rampart/events and the CSRF middleware (issue 16).
+import { RecoveryCodes, TotpGuard, deriveKey as mfaDeriveKey, type TotpGuardResult } from '../js/mfa.js'
+import { NAMES, channels, mfaFailed } from '../js/events.js'
+import { csrf, type CsrfCode } from '../js/express.js'
+import { Totp, type TotpMatch } from '../index.js'
+
+async function mfaUsage(): Promise<void> {
+  const totp = new Totp({ secret: Totp.generateSecret(), algorithm: 'SHA256', digits: 8 })
+  const match: TotpMatch | null = totp.verify('12345678', { lastStep: 5, window: 1 })
+  const uri: string = totp.uri({ issuer: 'ACME', account: 'a@b.c' })
+  const svg: string = totp.qrSvg({ issuer: 'ACME', account: 'a@b.c', size: 200 })
+  const guard = new TotpGuard({ maxConsecutiveFailures: 5 })
+  const result: TotpGuardResult = await guard.verify({ totp, code: '123456', account: 1, ip: '::1' })
+  if (result.ok) console.log(result.step, match, uri, svg)
+  const recovery = new RecoveryCodes({ key: mfaDeriveKey(Buffer.alloc(32), 'recovery-codes') })
+  const codes: string[] = await recovery.reset('1')
+  const used = await recovery.consume('1', codes[0])
+  if (used.ok) console.log(used.remaining)
+  const name: 'rampart:mfa.failed' = NAMES.mfaFailed
+  console.log(name, channels.csrfRejected.hasSubscribers)
+  mfaFailed({ account: 1, reason: 'invalid' })
+  const middleware = csrf({ secret: Buffer.alloc(32), getSessionId: (req) => req.sessionId })
+  const code: CsrfCode = 'ERR_CSRF_ORIGIN'
+  console.log(middleware, code)
+  // @ts-expect-error the algorithm names are upper case
+  new Totp({ secret: 'x', algorithm: 'sha1' })
+}
+void mfaUsage

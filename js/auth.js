@@ -3,6 +3,7 @@
 // handler that keeps details out of production responses and secrets out of the logs.
 
 const { Redactor } = require('./index.js')
+const events = require('./events.js')
 
 /** Short, fixed descriptions for `WWW-Authenticate`, by verifier error code (never the token). */
 const DESCRIPTIONS = {
@@ -49,14 +50,19 @@ function requireJwt(options) {
   const { verifier, realm = 'api', requestProperty = 'auth', credentialsRequired = true } = options
   const getToken = options.getToken ?? bearerToken
   if (typeof getToken !== 'function') throw typeError('The "options.getToken" option must be a function')
+  const rejected = (req, code) => {
+    if (events.channels.jwtRejected.hasSubscribers) events.jwtRejected({ code, ip: req.ip, method: req.method, path: events.pathOf(req) })
+  }
   return function requireJwtMiddleware(req, res, next) {
     const token = getToken(req)
     if (token === null && !credentialsRequired) return next()
     if (token === null) {
+      rejected(req, 'ERR_JWT_MISSING')
       res.setHeader('WWW-Authenticate', challenge(realm))
       return res.status(401).json({ error: 'unauthorized', code: 'ERR_JWT_MISSING' })
     }
     if (typeof token !== 'string') {
+      rejected(req, 'ERR_JWT_MALFORMED')
       res.setHeader('WWW-Authenticate', challenge(realm, 'invalid_request', 'Use Authorization: Bearer <token>'))
       return res.status(400).json({ error: 'invalid_request', code: 'ERR_JWT_MALFORMED' })
     }
@@ -65,6 +71,7 @@ function requireJwt(options) {
       payload = verifier.verify(token)
     } catch (error) {
       if (!DESCRIPTIONS[error?.code]) return next(error)
+      rejected(req, error.code)
       res.setHeader('WWW-Authenticate', challenge(realm, 'invalid_token', DESCRIPTIONS[error.code]))
       return res.status(401).json({ error: 'invalid_token', code: error.code })
     }

@@ -187,3 +187,57 @@ export interface ErrorHandlerOptions {
 }
 /** The last middleware: logs the error and answers with a generic message in production. */
 export declare function errorHandler(options?: ErrorHandlerOptions): (error: any, req: any, res: any, next: NextFunction) => unknown
+
+export interface CsrfCookieOptions {
+  /** Default true (required by the `__Host-` prefix). */
+  secure?: boolean
+  /** Default true: page scripts never need the cookie, only the token `req.csrfToken()` returns. */
+  httpOnly?: boolean
+  /** Default 'Lax'. */
+  sameSite?: 'Strict' | 'Lax' | 'None'
+  /** Default '/' (required by `__Host-`). */
+  path?: string
+  /** Not allowed with the `__Host-` prefix. */
+  domain?: string
+  /** Milliseconds; default: a session cookie. */
+  maxAge?: number
+}
+
+export interface CsrfOptions {
+  /**
+   * The master secret (32+ bytes, or hex/base64 text of them), or several, newest first, while
+   * rotating. The HMAC key is its HKDF subkey for 'csrf'. Never the JWT or Keyring key.
+   */
+  secret: string | Uint8Array | Array<string | Uint8Array>
+  /** The id of the session the request belongs to (tokens are bound to it); falsy for none. */
+  getSessionId: (req: any) => string | number | null | undefined
+  /** Default '__Host-csrf'. */
+  cookieName?: string
+  cookie?: CsrfCookieOptions
+  /** Default 'x-csrf-token'. */
+  headerName?: string
+  /** Field of a parsed form or JSON body. Default '_csrf'. */
+  fieldName?: string
+  /** Origins allowed to send unsafe requests. Default: the request's own (protocol + Host). */
+  origins?: string | string[]
+  /** Methods not checked. Default GET, HEAD, OPTIONS, TRACE. */
+  ignoredMethods?: string[]
+  /** Sends the refusal. Default: 403 `{ error: 'forbidden', code }`. */
+  handler?: (req: any, res: any, next: NextFunction, code: CsrfCode) => unknown
+}
+
+export type CsrfCode = 'ERR_CSRF_CROSS_SITE' | 'ERR_CSRF_ORIGIN' | 'ERR_CSRF_TOKEN_MISSING' | 'ERR_CSRF_TOKEN_INVALID' | 'ERR_CSRF_NO_SESSION'
+
+/** CSRF middleware (Fetch Metadata + Origin, then a session-bound signed double-submit cookie). Sets `req.csrfToken()`. */
+export declare function csrf(options: CsrfOptions): RateLimitMiddleware
+
+export declare const CSRF_CODES: {
+  readonly crossSite: 'ERR_CSRF_CROSS_SITE'
+  readonly origin: 'ERR_CSRF_ORIGIN'
+  readonly missing: 'ERR_CSRF_TOKEN_MISSING'
+  readonly invalid: 'ERR_CSRF_TOKEN_INVALID'
+  readonly noSession: 'ERR_CSRF_NO_SESSION'
+}
+
+/** A 32-byte HKDF-SHA-256 subkey of `master` for `purpose`. */
+export declare function deriveKey(master: string | Uint8Array, purpose: string): Buffer

@@ -6,6 +6,9 @@ const { RateLimiter } = require('./index.js')
 const { ipKeyGenerator } = require('./ip.js')
 const { LoginGuard } = require('./login-guard.js')
 const { requireJwt, authorize, errorHandler } = require('./auth.js')
+const events = require('./events.js')
+const { csrf, CSRF_CODES } = require('./csrf.js')
+const { deriveKey } = require('./keys.js')
 
 const DRAFTS = new Set(['draft-6', 'draft-7', 'draft-8'])
 const DEFAULT_MESSAGE = 'Too many requests, please try again later.'
@@ -174,6 +177,9 @@ function rateLimit(options = {}) {
     }
     setHeaders(res, settings, info)
     if (result.allowed) return next()
+    if (events.channels.rateLimitDenied.hasSubscribers) {
+      events.rateLimitDenied({ key, ip: req.ip, method: req.method, path: events.pathOf(req), limit, retryAfterMs: result.retryAfterMs })
+    }
     res.setHeader('Retry-After', String(Math.max(1, resetSeconds)))
     return handler(req, res, next, { ...options, statusCode, message })
   }
@@ -272,4 +278,16 @@ class RampartStore {
 
 const { RampartRedisStore } = require('./redis.js')
 
-module.exports = { rateLimit, RampartStore, RampartRedisStore, LoginGuard, ipKeyGenerator, requireJwt, authorize, errorHandler }
+module.exports = {
+  rateLimit,
+  RampartStore,
+  RampartRedisStore,
+  LoginGuard,
+  ipKeyGenerator,
+  requireJwt,
+  authorize,
+  errorHandler,
+  csrf,
+  CSRF_CODES,
+  deriveKey,
+}

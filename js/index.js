@@ -58,4 +58,6 @@ const { RedisRateLimiter } = require('./redis.js')
 
 // The spread of require() (not of a variable) lets Node's CommonJS lexer list every binding as a
 // named ES module export.
-module.exports = { ...require('../index.js'), RateLimiter, JwtSigner, JwtVerifier, Redactor, RedisRateLimiter }
+const Totp = require('./totp.js').wrap(native.Totp)
+
+module.exports = { ...require('../index.js'), RateLimiter, JwtSigner, JwtVerifier, Redactor, RedisRateLimiter, Totp }

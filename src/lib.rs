@@ -29,3 +29,4 @@ mod jwt;
 mod password;
 mod ratelimit;
 mod redact;
+mod totp;

@@ -2,9 +2,12 @@
 // The secured Express API from the "how to secure your Node.js API" guides, built with rampart:
 // argon2id passwords with a login guard and a strict rate limit on /auth, short-lived EdDSA access
 // tokens with rotating refresh tokens, role checks, a field encrypted at rest, helmet and a CORS
-// allow-list, generic errors in production, and logs with no secrets in them.
+// allow-list, generic errors in production, and logs with no secrets in them. Also: TOTP
+// two-factor login with recovery codes (./mfa.js), a refresh-token cookie with CSRF protection
+// (./session-cookie.js), and security events in the log (./security-events.js).
 
 const { createHash, randomBytes } = require('node:crypto')
+const { join } = require('node:path')
 
 const cors = require('cors')
 const express = require('express')
@@ -14,6 +17,9 @@ const { JwtSigner, JwtVerifier, Keyring, Redactor, hashPassword, needsRehash, ve
 const { LoginGuard, authorize, errorHandler, rateLimit, requireJwt } = require('rampart/express')
 const { pinoRedaction } = require('rampart/logging')
 
+const { createMfa } = require('./mfa.js')
+const { logSecurityEvents } = require('./security-events.js')
+const { mountCookieSession, refreshCookie } = require('./session-cookie.js')
 const { body } = require('./validate.js')
 
 const ISSUER = 'rampart-example'
@@ -27,21 +33,23 @@ const now = () => Math.floor(Date.now() / 1000)
 /**
  * @param {object} config
  * @param {Awaited<ReturnType<typeof import('./db.js').openDatabase>>} config.db
- * @param {{ JWT_PRIVATE_KEY: string, JWT_PUBLIC_KEY: string, DATA_KEY: string }} config.secrets
+ * @param {{ JWT_PRIVATE_KEY: string, JWT_PUBLIC_KEY: string, DATA_KEY: string, MASTER_SECRET: string }} config.secrets
  * @param {import('node:stream').Writable} [config.logStream] where JSON log lines go (default stdout)
  * @param {boolean} [config.production] generic error bodies (default NODE_ENV === 'production')
  * @param {string[]} [config.corsOrigins] allowed browser origins
- * @param {{ authPerWindow?: number, apiPerWindow?: number, loginFailures?: number }} [config.limits]
+ * @param {{ authPerWindow?: number, apiPerWindow?: number, loginFailures?: number, mfaFailures?: number }} [config.limits]
  */
 async function createApp({ db, secrets, logStream, production, corsOrigins = ['http://localhost:5173'], limits = {} }) {
   const redactor = new Redactor()
   const logger = pino({ hooks: pinoRedaction(redactor), base: { service: ISSUER } }, logStream ?? process.stdout)
+  const stopSecurityEvents = logSecurityEvents(logger)
   const signer = new JwtSigner({ algorithm: 'EdDSA', key: secrets.JWT_PRIVATE_KEY, keyId: 'k1', issuer: ISSUER, audience: AUDIENCE, expiresIn: 900 })
   const verifier = new JwtVerifier({ algorithms: ['EdDSA'], key: secrets.JWT_PUBLIC_KEY, issuer: ISSUER, audience: AUDIENCE })
   const ring = new Keyring({ keys: [{ id: 'data-1', key: secrets.DATA_KEY }], primary: 'data-1' })
   const guard = new LoginGuard({ maxConsecutiveFailures: limits.loginFailures ?? 5, blockMs: 15 * MINUTE })
   // Verifying against this for unknown emails keeps login time the same whether or not the account exists.
   const dummyHash = await hashPassword(randomBytes(16).toString('hex'))
+  const mfa = createMfa({ db, ring, masterSecret: secrets.MASTER_SECRET, issuer: ISSUER, limits })
 
   const app = express()
   app.disable('x-powered-by')
@@ -70,9 +78,11 @@ async function createApp({ db, secrets, logStream, production, corsOrigins = ['h
     phone: user.phone ? ring.decryptString(user.phone, { context: phoneContext(user.id) }).toString() : null,
   })
 
-  function issueTokens(user) {
+  /** New tokens for `user`; the refresh token also goes in an HttpOnly cookie for browsers. */
+  function issueTokens(user, res) {
     const refreshToken = randomBytes(32).toString('base64url')
     db.run('INSERT INTO refresh_tokens (id, user_id, expires_at) VALUES (?, ?, ?)', [sha256(refreshToken), user.id, now() + REFRESH_TTL_S])
+    res.append('Set-Cookie', refreshCookie(refreshToken, REFRESH_TTL_S))
     return {
       tokenType: 'Bearer',
       accessToken: signer.sign({ sub: String(user.id), role: user.role }),
@@ -82,6 +92,8 @@ async function createApp({ db, secrets, logStream, production, corsOrigins = ['h
   }
 
   app.get('/health', (_req, res) => res.json({ status: 'ok' }))
+  // The sign-in page (public/mfa.html): static files, scripts from 'self' only (helmet's CSP).
+  app.use(express.static(join(__dirname, 'public'), { index: false }))
 
   app.post('/auth/register', authLimit, body(['email', 'password'], ['phone']), async (req, res) => {
     const email = req.body.email.toLowerCase()
@@ -117,23 +129,35 @@ async function createApp({ db, secrets, logStream, production, corsOrigins = ['h
     if (needsRehash(user.password_hash)) {
       db.run('UPDATE users SET password_hash = ? WHERE id = ?', [await hashPassword(req.body.password), user.id])
     }
-    res.json(issueTokens(user))
+    // With two-factor authentication on, the password only earns a token for the code step.
+    if (user.totp_secret) return res.json(mfa.challenge(user))
+    res.json(issueTokens(user, res))
   })
 
-  app.post('/auth/refresh', authLimit, body(['token']), (req, res) => {
-    const stored = db.get('SELECT * FROM refresh_tokens WHERE id = ?', [sha256(req.body.token)])
-    if (!stored || stored.expires_at <= now()) return res.status(401).json({ error: 'invalid refresh token' })
+  /** Spends a refresh token: `{ user }` once, `{}` for unknown, expired or reused ones. */
+  function rotate(token) {
+    if (typeof token !== 'string') return {}
+    const stored = db.get('SELECT * FROM refresh_tokens WHERE id = ?', [sha256(token)])
+    if (!stored || stored.expires_at <= now()) return {}
     if (stored.used_at !== null) {
       // A rotated-out token came back: someone has a copy. End every session of this user.
       db.run('DELETE FROM refresh_tokens WHERE user_id = ?', [stored.user_id])
       logger.warn({ userId: stored.user_id }, 'refresh token reuse; all sessions revoked')
-      return res.status(401).json({ error: 'invalid refresh token' })
+      return {}
     }
     db.run('UPDATE refresh_tokens SET used_at = ? WHERE id = ?', [now(), stored.id])
-    res.json(issueTokens(db.get('SELECT * FROM users WHERE id = ?', [stored.user_id])))
+    return { user: db.get('SELECT * FROM users WHERE id = ?', [stored.user_id]) }
+  }
+
+  app.post('/auth/refresh', authLimit, body(['token']), (req, res) => {
+    const { user } = rotate(req.body.token)
+    if (!user) return res.status(401).json({ error: 'invalid refresh token' })
+    res.json(issueTokens(user, res))
   })
 
   const authenticated = requireJwt({ verifier })
+  mfa.mount(app, { authenticated, authLimit, body, issueTokens })
+  mountCookieSession(app, { masterSecret: secrets.MASTER_SECRET, rotate, issueTokens, authLimit })
 
   app.get('/me', authenticated, (req, res) => {
     const user = db.get('SELECT * FROM users WHERE id = ?', [Number(req.auth.sub)])
@@ -153,7 +177,7 @@ async function createApp({ db, secrets, logStream, production, corsOrigins = ['h
 
   app.use((_req, res) => res.status(404).json({ error: 'not found' }))
   app.use(errorHandler({ logger, redactor, production }))
-  return { app, logger }
+  return { app, logger, close: stopSecurityEvents }
 }
 
 module.exports = { createApp, ISSUER, AUDIENCE }

@@ -17,6 +17,11 @@ CREATE TABLE IF NOT EXISTS users (
   phone TEXT,               -- encrypted at rest: a rampart Keyring envelope ('rmp1.' + base64url)
   created_at INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS recovery_codes (
+  user_id INTEGER NOT NULL REFERENCES users(id),
+  hash TEXT NOT NULL,       -- HMAC-SHA-256 of the code (rampart RecoveryCodes): never the code
+  PRIMARY KEY (user_id, hash)
+);
 CREATE TABLE IF NOT EXISTS refresh_tokens (
   id TEXT PRIMARY KEY,      -- SHA-256 of the token: the token itself is never stored
   user_id INTEGER NOT NULL REFERENCES users(id),
@@ -30,6 +35,11 @@ async function openDatabase(path) {
   const SQL = await initSqlJs()
   const db = existsSync(path) ? new SQL.Database(readFileSync(path)) : new SQL.Database()
   db.exec(SCHEMA)
+  // Columns added after the first version: TOTP secrets, encrypted at rest like the phone number.
+  const columns = new Set((db.exec('PRAGMA table_info(users)')[0]?.values ?? []).map((row) => row[1]))
+  for (const [column, type] of [['totp_secret', 'TEXT'], ['totp_pending', 'TEXT'], ['totp_last_step', 'INTEGER']]) {
+    if (!columns.has(column)) db.exec(`ALTER TABLE users ADD COLUMN ${column} ${type}`)
+  }
   let closed = false
 
   function save() {
@@ -67,6 +77,14 @@ async function openDatabase(path) {
       const id = db.exec('SELECT last_insert_rowid() AS id')[0].values[0][0]
       save()
       return id
+    },
+    /** Runs a change and saves the file; returns how many rows it changed. */
+    change(sql, params = []) {
+      check()
+      db.run(sql, params)
+      const changed = db.getRowsModified()
+      if (changed > 0) save()
+      return changed
     },
     close() {
       if (!closed) db.close()

@@ -25,6 +25,7 @@ async function main() {
         `  curl -s ${url}/me -H "authorization: Bearer $TOKEN"`,
         `  curl -s ${url}/admin/users -H "authorization: Bearer $TOKEN"`,
         `  curl -si ${url}/me -H 'authorization: Bearer not-a-token'`,
+        `  open http://localhost:${server.address().port}/mfa.html   (sign-in page with two-factor enrolment)`,
         '',
         'Request logs below are JSON lines; passwords and tokens in them are redacted.',
         '',

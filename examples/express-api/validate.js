@@ -15,6 +15,10 @@ const rules = {
   password: (value) => typeof value === 'string' && value.length >= 12 && value.length <= 256,
   phone: (value) => typeof value === 'string' && /^\+?[0-9 ()-]{6,20}$/.test(value),
   token: (value) => typeof value === 'string' && value.length > 0 && value.length <= 512,
+  mfaToken: (value) => typeof value === 'string' && value.length > 0 && value.length <= 128,
+  // Checked for shape by rampart (a wrong shape is a wrong code); only the size is limited here.
+  code: (value) => typeof value === 'string' && value.length <= 64,
+  recoveryCode: (value) => typeof value === 'string' && value.length <= 64,
 }
 
 const messages = {
@@ -22,6 +26,9 @@ const messages = {
   password: 'must be a string of 12 to 256 characters',
   phone: 'must be a phone number',
   token: 'must be a non-empty string',
+  mfaToken: 'must be the mfaToken from /auth/login',
+  code: 'must be the code from the authenticator app',
+  recoveryCode: 'must be a recovery code',
 }
 
 /** Express middleware: `body` must have `required` fields and may have `optional` ones. */
