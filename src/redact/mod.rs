@@ -5,6 +5,7 @@ mod censor;
 mod json;
 mod patterns;
 mod rules;
+mod text;
 
 use napi::bindgen_prelude::{Object, ToNapiValue, Unknown};
 use napi::{Env, ValueType};
@@ -12,7 +13,7 @@ use napi_derive::napi;
 use ring::hmac;
 
 use crate::args::{self, Bytes};
-use crate::error::{throw, Error, Result};
+use crate::error::{throw, Code, Error, Result};
 use censor::{Censor, Replacer};
 use json::Policy;
 
@@ -146,9 +147,22 @@ fn parse_options(options: Option<&Unknown<'_>>) -> Result<Policy> {
 /// Text input: a string, or a Buffer/Uint8Array of UTF-8 (`None` when it is not valid UTF-8,
 /// which is then redacted whole).
 fn text_input<'env>(value: &Unknown<'env>, name: &str) -> Result<Option<Bytes<'env>>> {
+  if args::type_of(value) == Some(ValueType::String) {
+    return text::read(value)
+      .map(|s| Some(Bytes::Text(s)))
+      .ok_or_else(|| Error::new(Code::Internal, "could not read a string argument"));
+  }
   let bytes = args::bytes(value, name)?;
   let valid = std::str::from_utf8(bytes.as_ref()).is_ok();
   Ok(valid.then_some(bytes))
+}
+
+/// The text of an input from [`text_input`] (bytes were checked as UTF-8 there).
+fn as_str<'a>(input: &'a Bytes<'_>) -> &'a str {
+  match input {
+    Bytes::Text(text) => text,
+    Bytes::View(_) => std::str::from_utf8(input.as_ref()).unwrap_or_default(),
+  }
 }
 
 /// Redacts secrets from log lines, JSON documents, objects and free text. Rules are compiled
@@ -164,8 +178,7 @@ impl Redactor {
     let Some(input) = input else {
       return Some(self.policy.fail_closed(""));
     };
-    // Checked as UTF-8 by `text_input`.
-    let text = std::str::from_utf8(input.as_ref()).unwrap_or_default();
+    let text = as_str(input);
     match self.policy.redact_json(text) {
       Ok(out) => out,
       Err(json::Unreadable) => Some(self.policy.fail_closed(text)),
@@ -203,8 +216,8 @@ impl Redactor {
       (None, Some(bytes)) => String::from_utf8_lossy(bytes.as_ref())
         .into_owned()
         .into_unknown(env),
-      (Some(out), _) => out.into_unknown(env),
-      (None, None) => self.policy.fail_closed("").into_unknown(env),
+      (Some(out), _) => text::create(env, &out),
+      (None, None) => text::create(env, &self.policy.fail_closed("")),
     }
   }
 
@@ -233,7 +246,7 @@ impl Redactor {
     let Some(input) = throw(&env, text_input(&text, "text"))? else {
       return Ok(self.policy.fail_closed("").trim_matches('"').to_owned());
     };
-    let text = std::str::from_utf8(input.as_ref()).unwrap_or_default();
+    let text = as_str(&input);
     if text.len() > self.policy.max_len {
       let mut out = String::new();
       self.policy.replacer.replace(text, false, &mut out);
