@@ -213,3 +213,13 @@ test('limits: an over-long key, path or censor is a RangeError, quickly; one at 
     ].join(' '),
   )
 })
+
+test('bad input: lone surrogates, a 10 MB line, 10,000-deep nesting: censored or redacted, never raw, no crash', () => {
+  assert.equal(redactor.redactJson('{"a":"x\uD800y","password":"p"}'), `{"a":"x\uFFFDy","password":"${R}"}`)
+  assert.equal(redactor.redactText('lone \uDC00 token=abc'), `lone \uFFFD token=${R}`)
+  let deep = {}
+  for (let i = 0; i < 10_000; i++) deep = { d: deep }
+  assert.equal(redactor.redact(deep), R)
+  assert.equal(redactor.redactJson(JSON.stringify({ msg: `password=hunter2 ${'x'.repeat(10 * 1024 * 1024)}` })), `"${R}"`)
+  assert.equal(redactor.redactJson('{"msg":"café password=hunter2"}'), `{"msg":"café password=${R}"}`)
+})
