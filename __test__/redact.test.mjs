@@ -173,7 +173,8 @@ test('redact() returns a copy and never mutates the input', () => {
   assert.equal(redactor.redact(`token ${GH}`), `token ${R}`)
   const cyclic = {}
   cyclic.self = cyclic
-  assert.throws(() => redactor.redact(cyclic), TypeError)
+  // A cycle is censored where it closes (it used to make the whole call throw).
+  assert.deepEqual(redactor.redact(cyclic), { self: R })
   // A __proto__ key in input JSON is data, redacted like any other, and pollutes nothing.
   const polluted = JSON.parse(redactor.redactJson('{"__proto__":{"password":"x","isAdmin":true}}'))
   assert.equal({}.isAdmin, undefined)

@@ -1,6 +1,8 @@
 // Log redaction: rampart's Redactor against fast-redact and @pinojs/redact on the same 32-field
-// log object, pino lines/s with rampart's hook versus pino's own `redact` option, and redactJson
-// on a clean 1 KiB line. One run, interleaved rounds, medians.
+// log object (full rules, and the same job: the 4 paths only), pino lines/s on the request thread
+// (no redaction, pino's own `redact`, rampart in-thread via hooks, rampart as a pino transport that
+// redacts in pino's worker thread), and redactJson on a clean and a dirty 1 KiB line. One run,
+// interleaved rounds, medians.
 //
 // The path-based libraries get the exact paths of the secret fields (they cannot find secrets by
 // key at any depth, nor inside strings); rampart uses its defaults (key rules at any depth and
@@ -54,6 +56,7 @@ function logObject(i) {
 const PATHS = ['req.headers.authorization', 'req.headers.cookie', 'user.password', 'user.apiKey']
 
 const redactor = new Redactor()
+const pathsOnly = new Redactor({ keys: [], patterns: [], paths: PATHS })
 const fast = fastRedact({ paths: PATHS })
 const slow = pinoRedact({ paths: PATHS })
 const object = logObject(0)
@@ -68,6 +71,7 @@ const objectCases = [
   { name: 'rampart redact (a redacted copy)', run: () => redactor.redact(object), text: (o) => JSON.stringify(o) },
   { name: 'fast-redact (serialize)', run: () => fast(object) },
   { name: '@pinojs/redact (serialize)', run: () => slow(object) },
+  { name: 'rampart paths only: JSON.stringify + redactJson', run: () => pathsOnly.redactJson(JSON.stringify(object)), job: 'paths' },
 ]
 
 function capture() {
@@ -75,10 +79,27 @@ function capture() {
   return { lines, stream: { write: (s) => lines.push(s) } }
 }
 
+// The transport's worker writes to /dev/null; the request thread only serializes and hands the
+// line to pino's thread-stream. Between rounds the worker is drained (flush), so no backlog from
+// one round is carried into the next.
+const DEV_NULL = process.platform === 'win32' ? '\\\\.\\NUL' : '/dev/null'
+const transport = (target, options) => pino.transport({ target, options })
 const pinoCases = [
   { name: 'pino, no redaction', make: (stream) => pino({}, stream) },
-  { name: 'pino + rampart pinoRedaction', make: (stream) => pino({ hooks: pinoRedaction(redactor) }, stream) },
+  { name: 'pino + rampart pinoRedaction (in-thread)', make: (stream) => pino({ hooks: pinoRedaction(redactor) }, stream) },
   { name: 'pino built-in redact (same 4 paths)', make: (stream) => pino({ redact: PATHS }, stream) },
+  {
+    name: 'pino + rampart transport (worker thread)',
+    make: (stream) => pino(stream),
+    stream: () => transport('rampart/logging', { destination: DEV_NULL }),
+    check: false,
+  },
+  {
+    name: 'pino + pino/file transport, no redaction (reference)',
+    make: (stream) => pino(stream),
+    stream: () => transport('pino/file', { destination: DEV_NULL }),
+    check: false,
+  },
 ]
 const PINO_FIELDS = (i) => {
   const { level, time, pid, hostname, msg, ...rest } = logObject(i)
@@ -94,6 +115,13 @@ for (const c of objectCases) {
   c.left = left(text)
 }
 for (const c of pinoCases) {
+  if (c.stream) {
+    c.left = c.name.includes('rampart') ? 0 : PLANTED.length
+    c.destination = c.stream()
+    c.logger = c.make(c.destination)
+    await new Promise((resolve) => c.destination.once('ready', resolve))
+    continue
+  }
   const { lines, stream } = capture()
   const log = c.make(stream)
   const [fields, msg] = PINO_FIELDS(0)
@@ -102,6 +130,9 @@ for (const c of pinoCases) {
   c.left = left(lines[0])
   c.logger = c.make({ write() {} })
 }
+// What the transport writes is checked by __test__/redact-logging.test.mjs (it redacts every
+// planted secret: the same Redactor defaults as the in-thread hook).
+const drain = (c) => (c.destination ? new Promise((resolve) => c.logger.flush(() => resolve())) : undefined)
 const cleanBase = {
   level: 30, time: 1796150000000, pid: 4242, hostname: 'web-1', reqId: 'req-8f14e45f', msg: 'request completed',
   req: { method: 'GET', url: '/api/users/42?page=2&sort=name', remoteAddress: '203.0.113.7', headers: { host: 'api.example.com', accept: 'application/json' } },
@@ -111,6 +142,12 @@ const cleanBase = {
 const cleanKiB = JSON.stringify({ ...cleanBase, pad: 'x'.repeat(1024 - JSON.stringify({ ...cleanBase, pad: '' }).length) })
 if (cleanKiB.length !== 1024) throw new Error('the clean line is not 1 KiB')
 if (redactor.redactJson(cleanKiB) !== cleanKiB) throw new Error('the clean line is not clean')
+// The same size with secrets in it: a password by key, a bearer token and a card number by value.
+const dirtyBase = { ...cleanBase, user: { password: 'hunter2' }, msg: 'charge 4111 1111 1111 1111 with Bearer 8f3c2a1b9d7e6f5a' }
+const dirtyKiB = JSON.stringify({ ...dirtyBase, pad: 'x'.repeat(1024 - JSON.stringify({ ...dirtyBase, pad: '' }).length) })
+if (dirtyKiB.length !== 1024 || left(redactor.redactJson(dirtyKiB)) !== 0 || redactor.redactJson(dirtyKiB) === dirtyKiB) {
+  throw new Error('the dirty line is not 1 KiB with secrets')
+}
 
 const results = new Map()
 const record = (key, value) => results.set(key, [...(results.get(key) ?? []), value])
@@ -121,9 +158,12 @@ for (let round = 0; round < ROUNDS; round++) {
   }
   for (const c of pinoCases.map((_, i) => pinoCases[(i + round) % pinoCases.length])) {
     const [fields, msg] = PINO_FIELDS(n++)
+    await drain(c)
     record(`pino|${c.name}`, await rate(() => c.logger.info(fields, msg), false, ROUND_MS))
+    await drain(c)
   }
   record('clean|redactJson 1 KiB', await rate(() => redactor.redactJson(cleanKiB), false, ROUND_MS))
+  record('dirty|redactJson 1 KiB', await rate(() => redactor.redactJson(dirtyKiB), false, ROUND_MS))
   globalThis.gc?.()
   process.stderr.write('.')
 }
@@ -133,6 +173,7 @@ const fmt = (r) => Math.round(r).toLocaleString('en-US')
 const rows = []
 const fastest = (kind, names) => Math.max(...names.map((name) => median(results.get(`${kind}|${name}`))))
 const objectPeers = fastest('object', ['fast-redact (serialize)', '@pinojs/redact (serialize)'])
+const pinojs = median(results.get('object|@pinojs/redact (serialize)'))
 for (const c of objectCases) {
   const r = median(results.get(`object|${c.name}`))
   rows.push(`| object | ${c.name} | ${fmt(r)} | ${(1e6 / r).toFixed(2)} | ${(r / objectPeers).toFixed(2)} | ${c.left} of ${PLANTED.length} |`)
@@ -144,6 +185,16 @@ for (const c of pinoCases) {
 }
 const clean = median(results.get('clean|redactJson 1 KiB'))
 rows.push(`| clean 1 KiB line | rampart redactJson | ${fmt(clean)} | ${(1e6 / clean).toFixed(2)} | - | - |`)
+const dirty = median(results.get('dirty|redactJson 1 KiB'))
+rows.push(`| dirty 1 KiB line (3 secrets) | rampart redactJson | ${fmt(dirty)} | ${(1e6 / dirty).toFixed(2)} | - | 0 of 3 |`)
+const pinoRate = (name) => median(results.get(`pino|${name}`))
+const pinoPlain = pinoRate('pino, no redaction')
+const goals = [
+  ['pino + rampart transport vs pino redact (goal >= 1.4x)', pinoRate('pino + rampart transport (worker thread)') / pinoBuiltin],
+  ['pino + rampart transport vs pino, no redaction (goal >= 0.9x)', pinoRate('pino + rampart transport (worker thread)') / pinoPlain],
+  ['pino + rampart in-thread vs pino redact (goal >= 1.0x)', pinoRate('pino + rampart pinoRedaction (in-thread)') / pinoBuiltin],
+  ['paths only: rampart vs @pinojs/redact (goal >= 1.5x)', median(results.get('object|rampart paths only: JSON.stringify + redactJson')) / pinojs],
+]
 const versions = ['fast-redact', '@pinojs/redact', 'pino'].map((name) => `${name} ${version(name)}`).join(', ')
 publish(
   'redact',
@@ -153,9 +204,17 @@ publish(
     '| case | implementation | ops/s | µs/op | speed vs best peer | planted secrets left |',
     '| --- | --- | ---: | ---: | ---: | ---: |',
     ...rows,
+    '',
+    '| goal (issue 14) | ratio |',
+    '| --- | ---: |',
+    ...goals.map(([label, ratio]) => `| ${label} | ${ratio.toFixed(2)}x |`),
+    `| clean 1 KiB line, native (goal <= 0.8 µs) | ${(1e6 / clean).toFixed(2)} µs |`,
   ].join('\n'),
   [
     { label: 'redaction, object to JSON (finds 7/7 vs 4/7)', ratio: median(results.get('object|rampart JSON.stringify + redactJson')) / objectPeers },
-    { label: 'redaction, pino lines/s (finds 7/7 vs 4/7)', ratio: median(results.get('pino|pino + rampart pinoRedaction')) / pinoBuiltin },
+    { label: 'redaction, pino lines/s (finds 7/7 vs 4/7)', ratio: pinoRate('pino + rampart pinoRedaction (in-thread)') / pinoBuiltin },
+    { label: 'redaction, pino transport lines/s (request thread)', ratio: pinoRate('pino + rampart transport (worker thread)') / pinoBuiltin },
+    { label: 'redaction, same 4 paths only', ratio: median(results.get('object|rampart paths only: JSON.stringify + redactJson')) / objectPeers },
   ],
 )
+for (const c of pinoCases) c.destination?.end()

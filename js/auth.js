@@ -116,7 +116,9 @@ function authorize(...roles) {
  * @param {import('./express').ErrorHandlerOptions} [options]
  */
 function errorHandler(options = {}) {
-  const production = options.production ?? process.env.NODE_ENV === 'production'
+  // Production-safe unless NODE_ENV is exactly 'development' or `production: false` is given
+  // (an unset NODE_ENV is treated as production: no raw messages or details in responses).
+  const production = options.production ?? process.env.NODE_ENV !== 'development'
   const redactor = options.redactor ?? new Redactor()
   const log =
     options.logger?.error?.bind(options.logger) ??
@@ -127,7 +129,8 @@ function errorHandler(options = {}) {
     const code = status >= 400 && status < 600 ? status : 500
     log({
       err: { message: redactor.redactText(String(error?.message)), stack: error?.stack && redactor.redactText(error.stack), code: error?.code },
-      req: { method: req.method, url: req.originalUrl ?? req.url },
+      // Query strings carry tokens (OAuth codes, reset links): the URL is redacted too.
+      req: { method: req.method, url: redactor.redactText(String(req.originalUrl ?? req.url ?? '')) },
       status: code,
     })
     const expose = code < 500 && (error?.expose ?? !production)

@@ -182,7 +182,7 @@ export interface ErrorHandlerOptions {
   logger?: { error(fields: object): unknown }
   /** Redacts stack traces and messages. Default: a `new Redactor()`. */
   redactor?: Redactor
-  /** Generic 5xx bodies. Default: `process.env.NODE_ENV === 'production'`. */
+  /** Generic 5xx bodies and no raw 4xx messages. Default: true unless `process.env.NODE_ENV === 'development'` (an unset NODE_ENV counts as production). */
   production?: boolean
 }
 /** The last middleware: logs the error and answers with a generic message in production. */

@@ -1,4 +1,5 @@
 // Types for `rampart/logging` (hand-written; checked with `tsc --noEmit` in `npm test`).
+import type { Writable } from 'node:stream'
 import type { Redactor, RedactorOptions } from './index.js'
 
 /** A Redactor, or the options to build one. */
@@ -7,7 +8,26 @@ export type RedactorLike = Redactor | RedactorOptions
 /** pino hooks that redact every line before it is written: `pino({ hooks: pinoRedaction(redactor) })`. */
 export declare function pinoRedaction(redactor?: RedactorLike): { streamWrite(line: string): string }
 
-/** A winston/logform format that redacts the finished line and the info fields; put it last. */
+/** A winston/logform format that redacts every field, the splat metadata and the finished line; put it last. */
 export declare function winstonRedaction(redactor?: RedactorLike): {
   transform(info: Record<string | symbol, unknown>): Record<string | symbol, unknown>
 }
+
+/** Options of the pino transport (`pino.transport({ target: 'rampart/logging', options })`). */
+export interface PinoTransportOptions {
+  /** A file descriptor (default 1, stdout) or a file path (appended to unless `append: false`). */
+  destination?: number | string
+  /** Create the file's directory. Default false. */
+  mkdir?: boolean
+  /** Append to the file (default) rather than truncate it. */
+  append?: boolean
+  /** Options for the worker's Redactor (a Redactor instance cannot cross to the worker thread). */
+  redact?: RedactorOptions
+}
+
+/**
+ * The pino transport itself (pino calls it in its worker thread when `target` is
+ * `'rampart/logging'`): a stream that redacts each line and writes it to `destination`.
+ */
+export declare function pinoTransport(options?: PinoTransportOptions): Promise<Writable>
+export default pinoTransport

@@ -1,11 +1,26 @@
 'use strict'
-// `rampart/logging`: one-line integrations of a Redactor with pino and winston. Both redact the
-// final serialized line, so every field, nested value and message is covered, whatever
-// serializers or formats produced it.
+// `rampart/logging`: a Redactor with pino and winston.
+//
+// - `pinoRedaction(redactor)`: pino hooks; each finished line is redacted on the calling thread.
+// - this module itself is a pino transport (`pino.transport({ target: 'rampart/logging' })`):
+//   lines are redacted in pino's worker thread and written to a file descriptor or a file, so the
+//   request thread spends nothing on redaction.
+// - `winstonRedaction(redactor)`: a winston format; every field, the splat copy of the metadata
+//   and the finished line are redacted, field by field.
+//
+// Failure policy: fail closed. A line that is not JSON, too long or too deep is written as the
+// censor (a JSON string), never raw; a field that cannot be serialized is censored, and the other
+// fields are still redacted and logged.
+
+const fs = require('node:fs')
+const path = require('node:path')
+const { Writable } = require('node:stream')
 
 const { Redactor } = require('./index.js')
+const { safeJson, censorOf } = require('./redact.js')
 
 const MESSAGE = Symbol.for('message')
+const SPLAT = Symbol.for('splat')
 
 function redactorFrom(redactorOrOptions) {
   return redactorOrOptions instanceof Redactor ? redactorOrOptions : new Redactor(redactorOrOptions)
@@ -13,7 +28,7 @@ function redactorFrom(redactorOrOptions) {
 
 /**
  * pino hooks: `pino({ hooks: pinoRedaction(redactor) })`. Each line is redacted just before it is
- * written (pino's `hooks.streamWrite`), in one native pass.
+ * written (pino's `hooks.streamWrite`), in one native pass, on the thread that logs.
  * @param {import('./logging').RedactorLike} [redactorOrOptions] a Redactor, or options for a new one
  */
 function pinoRedaction(redactorOrOptions) {
@@ -21,32 +36,144 @@ function pinoRedaction(redactorOrOptions) {
   return { streamWrite: (line) => redactor.redactJson(line) }
 }
 
+/** `line` redacted as JSON when it parses as JSON, else as text. */
+function redactLine(redactor, line) {
+  let json = true
+  try {
+    JSON.parse(line)
+  } catch {
+    json = false
+  }
+  return json ? redactor.redactJson(line) : redactor.redactText(line)
+}
+
 /**
  * A winston (logform) format: put it last, `format.combine(format.timestamp(), format.json(),
- * winstonRedaction(redactor))`. It redacts the finished line (`info[Symbol.for('message')]`,
- * as JSON or as text) and the `info` fields that transports read.
+ * winstonRedaction(redactor))`. It redacts each `info` field (key rules apply to the field
+ * names), the `Symbol.for('splat')` copy of the metadata, and the finished line
+ * (`info[Symbol.for('message')]`, as JSON when it parses as JSON, else as text).
  * @param {import('./logging').RedactorLike} [redactorOrOptions]
  */
 function winstonRedaction(redactorOrOptions) {
   const redactor = redactorFrom(redactorOrOptions)
+  const censor = () => censorOf(redactor)
+  /** One field, redacted as the member `key` of an object so that key rules see its name. */
+  const field = (key, value) => {
+    if (value === undefined || typeof value === 'function' || typeof value === 'symbol') return value
+    try {
+      const json = safeJson({ [key]: value }, censor())
+      if (json === undefined) return value
+      return JSON.parse(redactor.redactJson(json))[key]
+    } catch {
+      return censor()
+    }
+  }
   return {
     transform(info) {
       // `info` is winston's own object, but its values may be the caller's: replace, never mutate them.
-      let fields
-      try {
-        fields = redactor.redact({ ...info })
-      } catch {
-        // Fields JSON cannot hold (a cycle, a BigInt) stay as they are; the finished line below
-        // is still redacted, and that is what the transports write.
+      for (const key of Object.keys(info)) {
+        if (key === 'level') continue
+        info[key] = field(key, info[key])
       }
-      if (fields) for (const key of Object.keys(info)) info[key] = fields[key]
+      const splat = info[SPLAT]
+      if (Array.isArray(splat)) info[SPLAT] = splat.map((item) => field('splat', item))
       const line = info[MESSAGE]
       if (typeof line === 'string') {
-        info[MESSAGE] = /^\s*[[{"]/.test(line) ? redactor.redactJson(line) : redactor.redactText(line)
+        try {
+          info[MESSAGE] = redactLine(redactor, line)
+        } catch {
+          info[MESSAGE] = censor()
+        }
       }
       return info
     },
   }
 }
 
-module.exports = { pinoRedaction, winstonRedaction }
+/** Writes all of `buffer` to `fd`, waiting out EAGAIN on non-blocking pipes. */
+function writeAll(fd, buffer) {
+  let offset = 0
+  while (offset < buffer.length) {
+    try {
+      offset += fs.writeSync(fd, buffer, offset)
+    } catch (error) {
+      if (error.code !== 'EAGAIN') throw error
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1)
+    }
+  }
+}
+
+/**
+ * The pino transport: `pino(pino.transport({ target: 'rampart/logging', options }))`. Runs in
+ * pino's worker thread: each line is redacted there (one native pass) and written, synchronously,
+ * to `options.destination` (a file descriptor, default 1 = stdout, or a file path, appended to).
+ * A line that is not JSON is written as the censor; a write error ends the stream (pino reports
+ * it); nothing is ever written unredacted. Lines are written as they arrive, so nothing is left
+ * to flush at exit but an unterminated last line, which is written censored.
+ * @param {import('./logging').PinoTransportOptions} [options]
+ */
+async function pinoTransport(options = {}) {
+  const { destination = 1, mkdir = false, append = true, redact } = options ?? {}
+  const redactor = new Redactor(redact)
+  let fd
+  let own = false
+  if (typeof destination === 'number' && Number.isInteger(destination) && destination >= 0) {
+    fd = destination
+  } else if (typeof destination === 'string' && destination !== '') {
+    if (mkdir) fs.mkdirSync(path.dirname(destination), { recursive: true })
+    fd = fs.openSync(destination, append ? 'a' : 'w')
+    own = true
+  } else {
+    const error = new TypeError('The "options.destination" option must be a file descriptor or a file path')
+    error.code = 'ERR_INVALID_ARG_TYPE'
+    throw error
+  }
+  let partial = ''
+  const redactAll = (text) => {
+    let out = ''
+    let start = 0
+    for (let end = text.indexOf('\n'); end !== -1; end = text.indexOf('\n', start)) {
+      const line = text.slice(start, end + 1)
+      let redacted
+      try {
+        redacted = redactor.redactJson(line)
+      } catch {
+        redacted = `${JSON.stringify(censorOf(redactor))}\n`
+      }
+      out += redacted
+      start = end + 1
+    }
+    partial = text.slice(start)
+    return out
+  }
+  return new Writable({
+    decodeStrings: false,
+    write(chunk, _encoding, callback) {
+      try {
+        const text = partial + (typeof chunk === 'string' ? chunk : chunk.toString('utf8'))
+        const out = redactAll(text)
+        if (out) writeAll(fd, Buffer.from(out))
+        callback()
+      } catch (error) {
+        callback(error)
+      }
+    },
+    final(callback) {
+      try {
+        // An unterminated last line is not a whole JSON line: it fails closed.
+        if (partial) writeAll(fd, Buffer.from(`${redactor.redactJson(partial)}\n`))
+        partial = ''
+        if (own) fs.closeSync(fd)
+        callback()
+      } catch (error) {
+        callback(error)
+      }
+    },
+  })
+}
+
+module.exports = pinoTransport
+module.exports.default = pinoTransport
+module.exports.pinoTransport = pinoTransport
+module.exports.pinoRedaction = pinoRedaction
+module.exports.winstonRedaction = winstonRedaction

@@ -6,7 +6,7 @@ use std::borrow::Cow;
 
 use super::censor::Replacer;
 use super::patterns::Scanner;
-use super::rules::{self, Keys, Segment, Step};
+use super::rules::{self, Keys, Path, Segment};
 
 /// Deepest nesting read; deeper input fails closed.
 pub const MAX_DEPTH: usize = 128;
@@ -14,7 +14,7 @@ pub const MAX_DEPTH: usize = 128;
 /// Everything a `Redactor` applies.
 pub struct Policy {
   pub keys: Keys,
-  pub paths: Vec<Vec<Step>>,
+  pub paths: Vec<Path>,
   pub scanner: Scanner,
   pub replacer: Replacer,
   pub max_len: usize,
@@ -46,7 +46,7 @@ impl Policy {
       pos: 0,
       out: None,
       last: 0,
-      path: Vec::new(),
+      states: self.paths.iter().map(Path::start).collect(),
       policy: self,
       hits,
       next_hit: 0,
@@ -118,7 +118,9 @@ struct Walker<'a> {
   out: Option<String>,
   /// Input before this offset is already in `out`.
   last: usize,
-  path: Vec<Segment<'a>>,
+  /// Path-rule states, one per rule for each level from the root to the current value
+  /// (see [`Path::advance`]); the last `paths.len()` entries are the current level's.
+  states: Vec<u64>,
   policy: &'a Policy,
   /// Keyword starts in the line, in order, with their rule; `next_hit` is the first one not
   /// before the current string.
@@ -336,16 +338,32 @@ impl<'a> Walker<'a> {
     set
   }
 
-  /// Whether the member or element at the current path (already pushed) is secret.
+  /// Enters the member or element `segment` of the current value, for path rules.
+  fn push(&mut self, segment: Segment<'_>) {
+    let paths = &self.policy.paths;
+    let top = self.states.len() - paths.len();
+    for (i, path) in paths.iter().enumerate() {
+      let next = path.advance(self.states[top + i], segment);
+      self.states.push(next);
+    }
+  }
+
+  fn pop(&mut self) {
+    let len = self.states.len() - self.policy.paths.len();
+    self.states.truncate(len);
+  }
+
+  /// Whether the member or element at the current level (already pushed) is secret.
   fn secret_here(&mut self, key: Option<&str>) -> bool {
     if key.is_some_and(|key| self.policy.keys.is_secret(key, &mut self.key_buffer)) {
       return true;
     }
-    self
-      .policy
-      .paths
+    let paths = &self.policy.paths;
+    let top = self.states.len() - paths.len();
+    paths
       .iter()
-      .any(|steps| rules::path_matches(steps, &self.path))
+      .zip(&self.states[top..])
+      .any(|(path, &set)| path.accepts(set))
   }
 
   /// Reads the member or element value at `pos`, replacing it whole when `secret`.
@@ -384,25 +402,32 @@ impl<'a> Walker<'a> {
       self.pos += 1;
       return Ok(());
     }
+    // Set after a `"type":"Buffer"` member: a Node.js Buffer as `toJSON` writes it, whose
+    // `data` (an array of byte values) is censored whole, as it may hold any secret in a form
+    // the patterns cannot read.
+    let mut buffer = false;
     loop {
       self.ws();
       let (key, _) = self.string()?;
       self.ws();
       self.expect(b':')?;
       self.ws();
+      let start = self.pos;
       let secret = if self.skipping > 0 {
         false
       } else {
         if self.tracking() {
-          self.path.push(Segment::Name(key.clone()));
+          self.push(Segment::Name(&key));
         }
         self.secret_here(Some(&key))
+          || (buffer && key == "data" && self.peek() == Some(b'[') && !self.empty_array())
       };
       let result = self.member_value(depth, secret);
       if self.tracking() {
-        self.path.pop();
+        self.pop();
       }
       result?;
+      buffer = buffer || (key == "type" && &self.input[start..self.pos] == "\"Buffer\"");
       self.ws();
       match self.peek() {
         Some(b',') => self.pos += 1,
@@ -413,6 +438,14 @@ impl<'a> Walker<'a> {
         _ => return Err(Unreadable),
       }
     }
+  }
+
+  /// Whether the array at `pos` is `[]` (spaces allowed inside).
+  fn empty_array(&self) -> bool {
+    self.bytes[self.pos + 1..]
+      .iter()
+      .find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+      == Some(&b']')
   }
 
   fn array(&mut self, depth: usize) -> Parsed {
@@ -426,14 +459,14 @@ impl<'a> Walker<'a> {
     loop {
       self.ws();
       let secret = if self.tracking() {
-        self.path.push(Segment::Index(index));
+        self.push(Segment::Index(index));
         self.secret_here(None)
       } else {
         false
       };
       let result = self.member_value(depth, secret);
       if self.tracking() {
-        self.path.pop();
+        self.pop();
       }
       result?;
       index += 1;

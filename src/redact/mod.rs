@@ -5,6 +5,7 @@ mod censor;
 mod json;
 mod patterns;
 mod rules;
+mod text;
 
 use napi::bindgen_prelude::{Object, ToNapiValue, Unknown};
 use napi::{Env, ValueType};
@@ -12,12 +13,16 @@ use napi_derive::napi;
 use ring::hmac;
 
 use crate::args::{self, Bytes};
-use crate::error::{throw, Error, Result};
+use crate::error::{throw, Code, Error, Result};
 use censor::{Censor, Replacer};
 use json::Policy;
 
+/// Limits on what a `Redactor` is built from (documented in docs/redaction-rules.md): beyond
+/// them the constructor throws a `RangeError`, so that building one is fast whatever it is given.
 const MAX_RULES: usize = 1000;
+const MAX_PATTERN_NAME_LEN: usize = 64;
 const DEFAULT_MAX_LENGTH: u32 = 1024 * 1024;
+const MAX_LENGTH: u32 = 64 * 1024 * 1024;
 const MAX_CENSOR_LEN: usize = 256;
 
 #[allow(dead_code)]
@@ -44,7 +49,8 @@ pub struct RedactorOptions {
   pub max_length: Option<u32>,
 }
 
-fn list(options: Option<&Object<'_>>, key: &str) -> Result<Option<Vec<String>>> {
+/// An optional list of strings (at most `MAX_RULES`, each at most `max_len` bytes).
+fn list(options: Option<&Object<'_>>, key: &str, max_len: usize) -> Result<Option<Vec<String>>> {
   let Some(options) = options else {
     return Ok(None);
   };
@@ -55,7 +61,17 @@ fn list(options: Option<&Object<'_>>, key: &str) -> Result<Option<Vec<String>>> 
   args::array(&value, &name, MAX_RULES)?
     .iter()
     .enumerate()
-    .map(|(i, item)| args::string(item, &format!("{name}[{i}]")))
+    .map(|(i, item)| {
+      let name = format!("{name}[{i}]");
+      let text = args::string(item, &name)?;
+      if text.len() > max_len {
+        return Err(Error::out_of_range(
+          &name,
+          format!("at most {max_len} bytes long"),
+        ));
+      }
+      Ok(text)
+    })
     .collect::<Result<Vec<_>>>()
     .map(Some)
 }
@@ -63,16 +79,22 @@ fn list(options: Option<&Object<'_>>, key: &str) -> Result<Option<Vec<String>>> 
 fn parse_options(options: Option<&Unknown<'_>>) -> Result<Policy> {
   let options = args::options(options, "options")?;
   let o = options.as_ref();
-  let keys =
-    list(o, "keys")?.unwrap_or_else(|| rules::DEFAULT_KEYS.iter().map(|s| s.to_string()).collect());
+  let keys = list(o, "keys", rules::MAX_KEY_LEN)?
+    .unwrap_or_else(|| rules::DEFAULT_KEYS.iter().map(|s| s.to_string()).collect());
   let keys = rules::Keys::new(&keys).map_err(|p| Error::arg_value("options.keys", p))?;
   let mut paths = Vec::new();
-  for (i, path) in list(o, "paths")?.unwrap_or_default().iter().enumerate() {
-    paths.push(
-      rules::parse_path(path).map_err(|p| Error::arg_value(&format!("options.paths[{i}]"), p))?,
-    );
+  let path_list = list(o, "paths", rules::MAX_PATH_LEN)?.unwrap_or_default();
+  for (i, path) in path_list.iter().enumerate() {
+    let name = format!("options.paths[{i}]");
+    paths.push(rules::parse_path(path).map_err(|e| match e {
+      rules::PathError::Invalid(p) => Error::arg_value(&name, p),
+      rules::PathError::TooManySteps => Error::out_of_range(
+        &name,
+        format!("a path of at most {} steps", rules::MAX_PATH_STEPS),
+      ),
+    })?);
   }
-  let names = list(o, "patterns")?
+  let names = list(o, "patterns", MAX_PATTERN_NAME_LEN)?
     .unwrap_or_else(|| patterns::names().iter().map(|s| s.to_string()).collect());
   let scanner =
     patterns::Scanner::new(&names).map_err(|p| Error::arg_value("options.patterns", p))?;
@@ -112,7 +134,7 @@ fn parse_options(options: Option<&Unknown<'_>>) -> Result<Policy> {
       ))
     }
   };
-  let max_len = args::opt_u32(o, "maxLength", 1, 64 * 1024 * 1024)?.unwrap_or(DEFAULT_MAX_LENGTH);
+  let max_len = args::opt_u32(o, "maxLength", 1, MAX_LENGTH)?.unwrap_or(DEFAULT_MAX_LENGTH);
   Ok(Policy {
     keys,
     paths,
@@ -125,9 +147,22 @@ fn parse_options(options: Option<&Unknown<'_>>) -> Result<Policy> {
 /// Text input: a string, or a Buffer/Uint8Array of UTF-8 (`None` when it is not valid UTF-8,
 /// which is then redacted whole).
 fn text_input<'env>(value: &Unknown<'env>, name: &str) -> Result<Option<Bytes<'env>>> {
+  if args::type_of(value) == Some(ValueType::String) {
+    return text::read(value)
+      .map(|s| Some(Bytes::Text(s)))
+      .ok_or_else(|| Error::new(Code::Internal, "could not read a string argument"));
+  }
   let bytes = args::bytes(value, name)?;
   let valid = std::str::from_utf8(bytes.as_ref()).is_ok();
   Ok(valid.then_some(bytes))
+}
+
+/// The text of an input from [`text_input`] (bytes were checked as UTF-8 there).
+fn as_str<'a>(input: &'a Bytes<'_>) -> &'a str {
+  match input {
+    Bytes::Text(text) => text,
+    Bytes::View(_) => std::str::from_utf8(input.as_ref()).unwrap_or_default(),
+  }
 }
 
 /// Redacts secrets from log lines, JSON documents, objects and free text. Rules are compiled
@@ -143,8 +178,7 @@ impl Redactor {
     let Some(input) = input else {
       return Some(self.policy.fail_closed(""));
     };
-    // Checked as UTF-8 by `text_input`.
-    let text = std::str::from_utf8(input.as_ref()).unwrap_or_default();
+    let text = as_str(input);
     match self.policy.redact_json(text) {
       Ok(out) => out,
       Err(json::Unreadable) => Some(self.policy.fail_closed(text)),
@@ -154,7 +188,7 @@ impl Redactor {
 
 #[napi]
 impl Redactor {
-  #[napi(constructor, ts_args_type = "options?: RedactorOptions")]
+  #[napi(constructor, catch_unwind, ts_args_type = "options?: RedactorOptions")]
   pub fn new(env: Env, options: Option<Unknown>) -> napi::Result<Self> {
     throw(
       &env,
@@ -182,8 +216,8 @@ impl Redactor {
       (None, Some(bytes)) => String::from_utf8_lossy(bytes.as_ref())
         .into_owned()
         .into_unknown(env),
-      (Some(out), _) => out.into_unknown(env),
-      (None, None) => self.policy.fail_closed("").into_unknown(env),
+      (Some(out), _) => text::create(env, &out),
+      (None, None) => text::create(env, &self.policy.fail_closed("")),
     }
   }
 
@@ -217,7 +251,7 @@ impl Redactor {
     let Some(input) = throw(&env, text_input(&text, "text"))? else {
       return Ok(self.policy.fail_closed("").trim_matches('"').to_owned());
     };
-    let text = std::str::from_utf8(input.as_ref()).unwrap_or_default();
+    let text = as_str(&input);
     if text.len() > self.policy.max_len {
       let mut out = String::new();
       self.policy.replacer.replace(text, false, &mut out);
@@ -232,13 +266,13 @@ impl Redactor {
   }
 
   /// The keys redacted when `keys` is not given.
-  #[napi]
+  #[napi(catch_unwind)]
   pub fn default_keys() -> Vec<&'static str> {
     rules::DEFAULT_KEYS.to_vec()
   }
 
   /// Every value pattern, all on by default.
-  #[napi]
+  #[napi(catch_unwind)]
   pub fn pattern_names() -> Vec<&'static str> {
     patterns::names()
   }

@@ -40,11 +40,13 @@ enum Part {
 }
 
 /// Every pattern, in the order they are documented.
-const RULES: [Rule; 11] = [
+const RULES: [Rule; 14] = [
   Rule {
     name: "jwt",
     secret: Part::Whole,
-    regex: r"eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*",
+    // JWE (five segments: header, encrypted key (empty for `dir`), IV, ciphertext, tag) first,
+    // then JWS/JWT (three).
+    regex: r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}|eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*",
     keywords: &["eyJ"],
     ignore_case: false,
   },
@@ -70,6 +72,13 @@ const RULES: [Rule; 11] = [
     ignore_case: false,
   },
   Rule {
+    name: "google-api-key",
+    secret: Part::Whole,
+    regex: r"\bAIza[0-9A-Za-z_-]{35}",
+    keywords: &["AIza"],
+    ignore_case: false,
+  },
+  Rule {
     name: "private-key",
     secret: Part::Whole,
     regex: r"-----BEGIN[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----(?s:.*?)(?:-----END[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----|\z)",
@@ -87,15 +96,7 @@ const RULES: [Rule; 11] = [
     name: "slack-token",
     secret: Part::Whole,
     regex: r"\bxox[abposr]-[A-Za-z0-9-]{10,}|hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9+/_-]{16,}",
-    keywords: &[
-      "xoxa-",
-      "xoxb-",
-      "xoxp-",
-      "xoxo-",
-      "xoxs-",
-      "xoxr-",
-      "hooks.slack.com",
-    ],
+    keywords: &["xox", "hooks.slack.com"],
     ignore_case: false,
   },
   Rule {
@@ -103,6 +104,13 @@ const RULES: [Rule; 11] = [
     secret: Part::Whole,
     regex: r"\b(?:sk|rk)_(?:test|live)_[A-Za-z0-9]{10,99}\b|\bwhsec_[A-Za-z0-9]{20,}\b",
     keywords: &["sk_live_", "sk_test_", "rk_live_", "rk_test_", "whsec_"],
+    ignore_case: false,
+  },
+  Rule {
+    name: "npm-token",
+    secret: Part::Whole,
+    regex: r"\bnpm_[A-Za-z0-9]{36}\b",
+    keywords: &["npm_"],
     ignore_case: false,
   },
   Rule {
@@ -115,9 +123,14 @@ const RULES: [Rule; 11] = [
   Rule {
     name: "secret-param",
     secret: Part::AfterSeparator,
-    regex: r#"(?i)(?:passw(?:or)?d|secret|token|api[_-]?key|access[_-]?key|auth|signature|sig|session[_-]?id|credential)["']?\s*(?:=|:)\s*["']?[^\s"'&,;}\]\)]+"#,
+    // `name=value` and `name: value` in free text, query strings, connection strings and
+    // printed objects. A quoted value is redacted up to its closing quote (spaces, `;`, `&` and
+    // `,` included); an unquoted one up to a space, quote, `&`, `,`, `;` or closing bracket. An
+    // `Authorization:` value is redacted to the end of the line, whatever its scheme.
+    regex: r#"(?i)authorization["']?\s*[:=]\s*["']?[^\r\n"']+|(?:passw(?:or)?d|passphrase|pwd|secret|token|api[_-]?key|access[_-]?key|account[_-]?key|auth|signature|sig|session[_-]?id|credential)["']?\s*(?:=|:)\s*(?:"[^"\r\n]*"|'[^'\r\n]*'|[^\s"'&,;}\]\)]+)"#,
     keywords: &[
-      "passw",
+      "pass",
+      "pwd",
       "secret",
       "token",
       "key",
@@ -127,6 +140,14 @@ const RULES: [Rule; 11] = [
       "credential",
     ],
     ignore_case: true,
+  },
+  Rule {
+    name: "oauth-code",
+    secret: Part::AfterSeparator,
+    // An OAuth authorization code in a redirect URL (`?code=...`, `&code=...`, `#code=...`).
+    regex: r#"[?&#](?:code|auth_code)=[^&\s#"']+"#,
+    keywords: &["code="],
+    ignore_case: false,
   },
   Rule {
     name: "cookie",
@@ -346,7 +367,27 @@ fn secret_part(part: Part, matched: &str) -> Option<(usize, usize)> {
     }
     Part::AfterSeparator => {
       let separator = bytes.iter().position(|&b| b == b'=' || b == b':')?;
-      (skip(separator + 1, b" \t\r\n\x0b\x0c\"'"), bytes.len())
+      let mut start = skip(separator + 1, b" \t\r\n\x0b\x0c\"'");
+      // `Authorization: <scheme> <credentials>`: the scheme's name stays.
+      if let Some(space) = matched[start..].find(' ') {
+        let scheme = &matched[start..start + space];
+        if matched[..separator]
+          .to_ascii_lowercase()
+          .ends_with("authorization")
+          && AUTH_SCHEMES.iter().any(|s| s.eq_ignore_ascii_case(scheme))
+        {
+          start = skip(start + space, b" ");
+        }
+      }
+      // A quoted value: the closing quote stays.
+      let quote = start.checked_sub(1).map(|i| bytes[i]);
+      let end = match (quote, bytes.last()) {
+        (Some(q @ (b'"' | b'\'')), Some(&last)) if last == q && bytes.len() > start => {
+          bytes.len() - 1
+        }
+        _ => bytes.len(),
+      };
+      (start, end)
     }
     Part::UrlPassword => {
       let authority = matched.find("://")? + 3;
@@ -357,6 +398,18 @@ fn secret_part(part: Part, matched: &str) -> Option<(usize, usize)> {
   (span.0 < span.1 && matched.is_char_boundary(span.0) && matched.is_char_boundary(span.1))
     .then_some(span)
 }
+
+/// HTTP authentication schemes whose name is kept in front of a redacted `Authorization` value.
+const AUTH_SCHEMES: [&str; 8] = [
+  "Bearer",
+  "Basic",
+  "Token",
+  "Digest",
+  "Negotiate",
+  "NTLM",
+  "ApiKey",
+  "AWS4-HMAC-SHA256",
+];
 
 /// Tells a credential after `Bearer`/`Basic` from an English word ("Basic authentication
 /// required"): a Basic value must decode to `user:password`, a bearer token must hold something
@@ -426,8 +479,16 @@ pub(super) fn has_digit_run(text: &[u8], len: usize) -> bool {
 /// A card number: not glued to other digits or letters, 13-19 digits, a known issuer prefix,
 /// and a valid Luhn check digit. Order ids and timestamps rarely pass all three.
 fn is_card(text: &[u8], start: usize, end: usize) -> bool {
-  let glued = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'.');
-  if glued(start.checked_sub(1).and_then(|i| text.get(i))) || glued(text.get(end)) {
+  let at = |i: Option<usize>| i.and_then(|i| text.get(i)).copied();
+  // A letter or digit next to the run, or a decimal point between it and another digit (`3.4111...`,
+  // `4111....1111.5`); a full stop that ends a sentence is not glued.
+  let glued = |next: Option<u8>, beyond: Option<u8>| {
+    next.is_some_and(|b| b.is_ascii_alphanumeric())
+      || (next == Some(b'.') && beyond.is_some_and(|b| b.is_ascii_digit()))
+  };
+  if glued(at(start.checked_sub(1)), at(start.checked_sub(2)))
+    || glued(at(Some(end)), at(Some(end + 1)))
+  {
     return false;
   }
   let digits: Vec<u8> = text[start..end]
@@ -581,7 +642,8 @@ mod tests {
         }
       }
     }
-    assert!(all().keyword_rule.len() <= 60);
+    // The SIMD searcher takes at most 64 keywords.
+    assert!(all().keyword_rule.len() <= 64);
     #[cfg(target_arch = "x86_64")]
     assert!(matches!(all().prefilter, Some(Keywords::Packed(_))));
   }

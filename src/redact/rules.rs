@@ -6,9 +6,16 @@ use std::cell::RefCell;
 use aho_corasick::AhoCorasick;
 
 /// The keys redacted by default, wherever they appear.
-pub const DEFAULT_KEYS: [&str; 14] = [
+pub const DEFAULT_KEYS: [&str; 22] = [
   "password",
   "passwd",
+  "pwd",
+  "pass",
+  "passphrase",
+  "pin",
+  "otp",
+  "ssn",
+  "auth",
   "secret",
   "token",
   "authorization",
@@ -21,7 +28,15 @@ pub const DEFAULT_KEYS: [&str; 14] = [
   "cvv",
   "cardNumber",
   "signature",
+  "jwt",
 ];
+
+/// Longest key rule, in bytes. Key rules are member names; longer ones are refused
+/// (`RangeError`) so that building a `Redactor` stays fast whatever it is given.
+pub const MAX_KEY_LEN: usize = 256;
+/// Longest path rule, in bytes, and most steps in one (after `**.**` runs are merged).
+pub const MAX_PATH_LEN: usize = 1024;
+pub const MAX_PATH_STEPS: usize = 63;
 
 /// A key lowercased with everything but letters and digits dropped (`X-Api-Key`, `api_key` and
 /// `APIKEY` are all `apikey`), and where in that text each word starts: at a separator, a
@@ -274,17 +289,99 @@ pub enum Step {
   AnyDepth,
 }
 
-/// Where the parser is: the member names and indexes from the root to the current value.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One level of the document: a member name or an array index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Segment<'a> {
-  Name(std::borrow::Cow<'a, str>),
+  Name(&'a str),
   Index(usize),
+}
+
+/// A parsed path rule, matched as a small automaton: the state after each level is a bit set
+/// (bit `i`: the first `i` steps match the levels so far), so matching costs a few operations
+/// per rule and level whatever the number of `*` and `**` steps (no backtracking).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Path {
+  steps: Vec<Step>,
+}
+
+impl Path {
+  /// The state at the root of the document.
+  pub fn start(&self) -> u64 {
+    self.closure(1)
+  }
+
+  /// Adds to `set` the steps reachable by letting each `**` match no level.
+  fn closure(&self, mut set: u64) -> u64 {
+    for (i, step) in self.steps.iter().enumerate() {
+      if set & (1 << i) != 0 && *step == Step::AnyDepth {
+        set |= 1 << (i + 1);
+      }
+    }
+    set
+  }
+
+  /// The state one level down, at `segment`.
+  pub fn advance(&self, set: u64, segment: Segment<'_>) -> u64 {
+    if set == 0 {
+      return 0;
+    }
+    let mut next = 0;
+    for (i, step) in self.steps.iter().enumerate() {
+      if set & (1 << i) == 0 {
+        continue;
+      }
+      let here = match (step, segment) {
+        (Step::AnyDepth, _) => {
+          next |= 1 << i;
+          continue;
+        }
+        (Step::Any, _) => true,
+        (Step::Name(n), Segment::Name(s)) => n == s,
+        (Step::Index(n), Segment::Index(s)) => *n == s,
+        _ => false,
+      };
+      if here {
+        next |= 1 << (i + 1);
+      }
+    }
+    self.closure(next)
+  }
+
+  /// Whether the whole rule matches at this state.
+  pub fn accepts(&self, set: u64) -> bool {
+    set & (1 << self.steps.len()) != 0
+  }
+
+  /// Whether the rule matches the whole of `path` (for tests).
+  #[cfg(test)]
+  pub fn matches(&self, path: &[Segment<'_>]) -> bool {
+    let end = path
+      .iter()
+      .fold(self.start(), |set, &segment| self.advance(set, segment));
+    self.accepts(end)
+  }
 }
 
 const FORBIDDEN: [&str; 3] = ["__proto__", "constructor", "prototype"];
 
 /// Parses `a.b`, `a["x-y"]`, `a['x']`, `items[*].pin`, `list[0]`, `*.password`, `**.ssn`.
-pub fn parse_path(path: &str) -> Result<Vec<Step>, String> {
+/// Runs of `**` steps are merged (they mean the same as one).
+pub fn parse_path(path: &str) -> Result<Path, PathError> {
+  let steps = parse_steps(path).map_err(PathError::Invalid)?;
+  if steps.len() > MAX_PATH_STEPS {
+    return Err(PathError::TooManySteps);
+  }
+  Ok(Path { steps })
+}
+
+/// Why a path rule was refused.
+#[derive(Debug)]
+pub enum PathError {
+  Invalid(String),
+  TooManySteps,
+}
+
+fn parse_steps(path: &str) -> Result<Vec<Step>, String> {
   let bytes = path.as_bytes();
   let mut steps = Vec::new();
   let mut i = 0;
@@ -334,11 +431,14 @@ pub fn parse_path(path: &str) -> Result<Vec<Step>, String> {
         if name.is_empty() {
           return Err("has an empty segment".into());
         }
-        steps.push(match name {
+        let step = match name {
           "*" => Step::Any,
           "**" => Step::AnyDepth,
           _ => Step::Name(name.to_owned()),
-        });
+        };
+        if !(step == Step::AnyDepth && steps.last() == Some(&Step::AnyDepth)) {
+          steps.push(step);
+        }
         i = end;
         expect_name = false;
       }
@@ -360,37 +460,16 @@ pub fn parse_path(path: &str) -> Result<Vec<Step>, String> {
   Ok(steps)
 }
 
-/// Whether `steps` matches the whole of `path`.
-pub fn path_matches(steps: &[Step], path: &[Segment<'_>]) -> bool {
-  match (steps.first(), path.first()) {
-    (None, None) => true,
-    (Some(Step::AnyDepth), _) => {
-      path_matches(&steps[1..], path) || (!path.is_empty() && path_matches(steps, &path[1..]))
-    }
-    (None, Some(_)) | (Some(_), None) => false,
-    (Some(step), Some(segment)) => {
-      let here = match (step, segment) {
-        (Step::Any, _) => true,
-        (Step::Name(n), Segment::Name(s)) => n == s,
-        (Step::Index(n), Segment::Index(s)) => n == s,
-        _ => false,
-      };
-      here && path_matches(&steps[1..], &path[1..])
-    }
-  }
-}
-
 #[cfg(test)]
 mod tests {
   use super::*;
-  use std::borrow::Cow;
 
   fn seg(parts: &[&'static str]) -> Vec<Segment<'static>> {
     parts
       .iter()
       .map(|p| match p.parse::<usize>() {
         Ok(n) => Segment::Index(n),
-        Err(_) => Segment::Name(Cow::Borrowed(p)),
+        Err(_) => Segment::Name(p),
       })
       .collect()
   }
@@ -434,19 +513,19 @@ mod tests {
   #[test]
   fn paths_parse_and_match() {
     let p = parse_path(r#"req.headers["x-custom"]"#).unwrap();
-    assert!(path_matches(&p, &seg(&["req", "headers", "x-custom"])));
-    assert!(!path_matches(&p, &seg(&["req", "headers", "X-Custom"])));
-    assert!(!path_matches(&p, &seg(&["req", "headers"])));
+    assert!(p.matches(&seg(&["req", "headers", "x-custom"])));
+    assert!(!p.matches(&seg(&["req", "headers", "X-Custom"])));
+    assert!(!p.matches(&seg(&["req", "headers"])));
     let p = parse_path("items[*].pin").unwrap();
-    assert!(path_matches(&p, &seg(&["items", "3", "pin"])));
-    assert!(!path_matches(&p, &seg(&["items", "pin"])));
+    assert!(p.matches(&seg(&["items", "3", "pin"])));
+    assert!(!p.matches(&seg(&["items", "pin"])));
     let p = parse_path("**.ssn").unwrap();
-    assert!(path_matches(&p, &seg(&["ssn"])));
-    assert!(path_matches(&p, &seg(&["a", "0", "b", "ssn"])));
-    assert!(!path_matches(&p, &seg(&["a", "ssn", "b"])));
+    assert!(p.matches(&seg(&["ssn"])));
+    assert!(p.matches(&seg(&["a", "0", "b", "ssn"])));
+    assert!(!p.matches(&seg(&["a", "ssn", "b"])));
     let p = parse_path("*.b[1]").unwrap();
-    assert!(path_matches(&p, &seg(&["x", "b", "1"])));
-    assert!(!path_matches(&p, &seg(&["x", "b"])));
+    assert!(p.matches(&seg(&["x", "b", "1"])));
+    assert!(!p.matches(&seg(&["x", "b"])));
     for bad in [
       "",
       "a.",
@@ -463,4 +542,36 @@ mod tests {
       assert!(parse_path(bad).is_err(), "{bad}");
     }
   }
+
+  /// Regression: `**` steps used to be matched by backtracking (exponential in their number).
+  #[test]
+  fn any_depth_paths_match_without_backtracking() {
+    let many = format!("{}x", "**.a.".repeat(30));
+    let p = parse_path(&many).unwrap();
+    let deep: Vec<&'static str> = std::iter::repeat_n("b", 200).collect();
+    assert!(!p.matches(&seg(&deep)));
+    let mut hit: Vec<&'static str> = std::iter::repeat_n("a", 30).collect();
+    hit.push("x");
+    assert!(p.matches(&seg(&hit)));
+    // Runs of ** merge into one step, so 200 of them is a two-step rule.
+    let p = parse_path(&format!("{}x", "**.".repeat(200))).unwrap();
+    assert_eq!(p.steps.len(), 2);
+    assert!(p.matches(&seg(&["q", "r", "x"])));
+    assert!(matches!(
+      parse_path("a.".repeat(64).trim_end_matches('.')),
+      Err(PathError::TooManySteps)
+    ));
+    assert!(parse_path("a.".repeat(63).trim_end_matches('.')).is_ok());
+  }
+
+  #[test]
+  fn long_keys_build_in_linear_time() {
+    let keys: Vec<String> = (0..MAX_RULES_FOR_TEST)
+      .map(|i| format!("{i}{}", "ab".repeat(MAX_KEY_LEN / 2 - 4)))
+      .collect();
+    assert!(Keys::new(&keys).is_ok());
+    assert!(Keys::new(&["a".repeat(MAX_KEY_LEN)]).is_ok());
+  }
+
+  const MAX_RULES_FOR_TEST: usize = 1000;
 }
