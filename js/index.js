@@ -43,9 +43,9 @@ class RateLimiter extends native.RateLimiter {
   }
 }
 
-const { JwtSigner, JwtVerifier } = require('./jwt.js').wrap(native.JwtSigner, native.JwtVerifier)
+const { JwtSigner, JwtVerifier, RemoteJwks } = require('./jwt.js').wrap(native.JwtSigner, native.JwtVerifier)
 const Redactor = require('./redact.js').wrap(native.Redactor)
 
 // The spread of require() (not of a variable) lets Node's CommonJS lexer list every binding as a
 // named ES module export.
-module.exports = { ...require('../index.js'), RateLimiter, JwtSigner, JwtVerifier, Redactor }
+module.exports = { ...require('../index.js'), RateLimiter, JwtSigner, JwtVerifier, Redactor, RemoteJwks }
