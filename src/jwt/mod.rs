@@ -67,9 +67,9 @@ pub struct JwtVerifierOptions {
   #[napi(ts_type = "import('./js/jwt.js').JwtAlgorithm[]")]
   pub algorithms: Vec<String>,
   /// A PEM public (or private) key, a JWK, a JWKS (`{ keys: [...] }`, chosen by `kid`), a
-  /// `KeyObject`, or for HS* the shared secret.
+  /// `KeyObject`, a `RemoteJwks` (keys fetched from a URL), or for HS* the shared secret.
   #[napi(
-    ts_type = "string | Uint8Array | import('node:crypto').JsonWebKey | { keys: import('node:crypto').JsonWebKey[] } | import('node:crypto').KeyObject"
+    ts_type = "string | Uint8Array | import('node:crypto').JsonWebKey | { keys: import('node:crypto').JsonWebKey[] } | import('node:crypto').KeyObject | import('./js/jwt.js').RemoteJwks"
   )]
   pub key: String,
   /// Accepted `iss` value(s); makes `iss` required.
