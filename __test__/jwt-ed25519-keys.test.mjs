@@ -74,3 +74,16 @@ test('ordinary Ed25519 keys still verify, and a forged R = identity, S = 0 token
     assert.throws(() => verifier.verify(forged(payload)), code('ERR_JWT_SIGNATURE_INVALID'))
   }
 })
+
+test('the RFC 9864 algorithm name Ed25519: signed and verified, only when allowed, interoperable with jose', async () => {
+  const jose = await import('jose')
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519')
+  const token = new JwtSigner({ algorithm: 'Ed25519', key: privateKey }).sign({ sub: 'fs' })
+  assert.equal(JSON.parse(Buffer.from(token.split('.')[0], 'base64url')).alg, 'Ed25519')
+  assert.equal(new JwtVerifier({ algorithms: ['Ed25519'], key: publicKey }).verify(token).sub, 'fs')
+  assert.throws(() => new JwtVerifier({ algorithms: ['EdDSA'], key: publicKey }).verify(token), code('ERR_JWT_ALG_NOT_ALLOWED'))
+  const { payload } = await jose.jwtVerify(token, publicKey, { algorithms: ['Ed25519'] })
+  assert.equal(payload.sub, 'fs')
+  const fromJose = await new jose.SignJWT({ sub: 'j' }).setProtectedHeader({ alg: 'Ed25519' }).setExpirationTime('5m').sign(privateKey)
+  assert.equal(new JwtVerifier({ algorithms: ['Ed25519', 'EdDSA'], key: publicKey.export({ format: 'jwk' }) }).verify(fromJose).sub, 'j')
+})

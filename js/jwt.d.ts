@@ -6,7 +6,7 @@ export type JwtAlgorithm =
   | 'RS256' | 'RS384' | 'RS512'
   | 'PS256' | 'PS384' | 'PS512'
   | 'ES256' | 'ES384'
-  | 'EdDSA'
+  | 'EdDSA' | 'Ed25519'
 
 /** A JWT claims set: the registered claims (RFC 7519 §4.1, times in seconds) and your own. */
 export interface JwtPayload {

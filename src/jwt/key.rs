@@ -26,6 +26,8 @@ pub enum Alg {
   ES256,
   ES384,
   EdDSA,
+  /// RFC 9864's fully specified name for EdDSA with Ed25519 (same signatures as `EdDSA`).
+  Ed25519,
 }
 
 /// The kind of key an algorithm needs.
@@ -38,7 +40,7 @@ pub enum Family {
   Ed25519,
 }
 
-pub const ALL: [Alg; 12] = [
+pub const ALL: [Alg; 13] = [
   Alg::HS256,
   Alg::HS384,
   Alg::HS512,
@@ -51,6 +53,7 @@ pub const ALL: [Alg; 12] = [
   Alg::ES256,
   Alg::ES384,
   Alg::EdDSA,
+  Alg::Ed25519,
 ];
 
 impl Alg {
@@ -73,6 +76,7 @@ impl Alg {
       Alg::ES256 => "ES256",
       Alg::ES384 => "ES384",
       Alg::EdDSA => "EdDSA",
+      Alg::Ed25519 => "Ed25519",
     }
   }
 
@@ -82,7 +86,7 @@ impl Alg {
       Alg::RS256 | Alg::RS384 | Alg::RS512 | Alg::PS256 | Alg::PS384 | Alg::PS512 => Family::Rsa,
       Alg::ES256 => Family::P256,
       Alg::ES384 => Family::P384,
-      Alg::EdDSA => Family::Ed25519,
+      Alg::EdDSA | Alg::Ed25519 => Family::Ed25519,
     }
   }
 
@@ -122,7 +126,7 @@ impl Alg {
       Alg::PS512 => &signature::RSA_PSS_2048_8192_SHA512,
       Alg::ES256 => &signature::ECDSA_P256_SHA256_FIXED,
       Alg::ES384 => &signature::ECDSA_P384_SHA384_FIXED,
-      Alg::EdDSA => &signature::ED25519,
+      Alg::EdDSA | Alg::Ed25519 => &signature::ED25519,
       _ => return None,
     })
   }
