@@ -271,6 +271,11 @@ export interface JwtVerifierOptions {
   critHeaders?: Array<string>
   /** Longest token accepted, in bytes, checked before any decoding. Default 16384. */
   maxTokenLength?: number
+  /**
+   * Opt-in verified-token cache (off by default): a repeated token skips the signature check,
+   * never the `exp`/`nbf`/`maxAge` checks. Keyed by the whole token; `maxEntries` default 10000.
+   */
+  cache?: { maxEntries?: number }
 }
 
 /** One key of a keyring. */

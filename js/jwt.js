@@ -87,6 +87,74 @@ async function readCapped(response, max) {
 }
 
 /**
+ * The opt-in verified-token cache (`cache: { maxEntries }`). Keyed by the whole token string:
+ * the Map hashes every byte and compares the full string, so a token differing in any byte
+ * misses (no user key builder, no subset of claims; see CVE-2026-35039). Only tokens with a
+ * numeric `exp` are kept; a hit is served only while now < exp (and now < iat + maxAge, and
+ * now >= nbf and iat), checked at every hit with that call's time and no clock tolerance, so the
+ * cache is never more lenient than a full verification. Bounded: the oldest entry goes first.
+ * The caller empties it when the key set changes. A hit returns a fresh object (JSON.parse of
+ * the verified payload text), so callers cannot alter what later hits return.
+ */
+class TokenCache {
+  #map = new Map()
+  #max
+  #maxAge
+
+  constructor(cache, maxAge) {
+    if (cache === null || typeof cache !== 'object') throw codedError(TypeError, 'ERR_INVALID_ARG_TYPE', 'The "options.cache" option must be an object like { maxEntries: 10000 }')
+    const { maxEntries = 10_000 } = cache
+    if (!Number.isInteger(maxEntries) || maxEntries < 1 || maxEntries > 1_000_000) {
+      throw codedError(RangeError, 'ERR_OUT_OF_RANGE', 'The "options.cache.maxEntries" option must be an integer from 1 to 1000000')
+    }
+    this.#max = maxEntries
+    this.#maxAge = typeof maxAge === 'number' ? maxAge : Infinity
+  }
+
+  /** The verified payload text for `token` if it may still be accepted at `now` (seconds). */
+  get(token, now) {
+    const entry = this.#map.get(token)
+    if (entry === undefined) return undefined
+    if (now >= entry.until) {
+      this.#map.delete(token)
+      return undefined
+    }
+    return now >= entry.from ? entry.json : undefined
+  }
+
+  set(token, json, payload) {
+    const { exp, nbf, iat } = payload
+    if (typeof exp !== 'number') return
+    const until = Math.min(exp, typeof iat === 'number' ? iat + this.#maxAge : Infinity)
+    const from = Math.max(typeof nbf === 'number' ? nbf : -Infinity, typeof iat === 'number' ? iat : -Infinity)
+    if (this.#map.size >= this.#max) this.#map.delete(this.#map.keys().next().value)
+    this.#map.set(token, { json, until, from })
+  }
+
+  clear() {
+    this.#map.clear()
+  }
+
+  get size() {
+    return this.#map.size
+  }
+}
+
+/** Verify through `cache`: a hit skips the signature check, never the time checks. */
+function cachedVerify(cache, native, token, options) {
+  const at = currentTime(options)
+  const now = at ?? Date.now() / 1000
+  if (typeof token === 'string') {
+    const hit = cache.get(token, now)
+    if (hit !== undefined) return JSON.parse(hit)
+  }
+  const json = native._verify(token, at)
+  const payload = JSON.parse(json)
+  cache.set(token, json, payload)
+  return payload
+}
+
+/**
  * A JSON Web Key Set fetched from a URL and kept fresh; pass it as `key` to `JwtVerifier`.
  * Options (milliseconds): cacheMaxAgeMs (600000), cooldownMs (30000), maxStaleMs (86400000),
  * timeoutMs (5000), maxBodyBytes (262144), headers, allowHttpLocalhost (false), onError, fetch.
@@ -297,11 +365,15 @@ function wrap(NativeSigner, NativeVerifier) {
         return new RemoteJwtVerifier(options)
       }
       super(plainKey(options))
+      if (options.cache !== undefined) this.#cache = new TokenCache(options.cache, options.maxAge)
     }
+
+    #cache
 
     /** @see NativeVerifier#verify */
     verify(token, options) {
       if (options != null && typeof options !== 'object') return super.verify(token, options)
+      if (this.#cache !== undefined) return cachedVerify(this.#cache, this, token, options)
       return JSON.parse(this._verify(token, currentTime(options)))
     }
 
@@ -318,6 +390,7 @@ function wrap(NativeSigner, NativeVerifier) {
     #native = null
     #version = -1
     #algorithms
+    #cache
 
     constructor(options) {
       const { algorithms } = options
@@ -330,7 +403,8 @@ function wrap(NativeSigner, NativeVerifier) {
         }
       }
       this.#jwks = internal.get(options.key)
-      this.#options = { ...options }
+      this.#options = { ...options, cache: undefined }
+      if (options.cache !== undefined) this.#cache = new TokenCache(options.cache, options.maxAge)
       this.#algorithms = [...algorithms]
     }
 
@@ -352,6 +426,7 @@ function wrap(NativeSigner, NativeVerifier) {
         }
         this.#native = native
         this.#version = current.version
+        this.#cache?.clear() // a new key set: nothing verified under the old one is served
       }
       return this.#native
     }
@@ -374,7 +449,7 @@ function wrap(NativeSigner, NativeVerifier) {
         throw this.#unavailable()
       }
       try {
-        return JSON.parse(native._verify(token, currentTime(options)))
+        return this.#run(native, token, options)
       } catch (error) {
         if (error?.code === 'ERR_JWT_KEY_NOT_FOUND') this.#jwks.refresh(now, false).catch(() => {})
         throw error
@@ -389,15 +464,20 @@ function wrap(NativeSigner, NativeVerifier) {
       let native = this.#native_(Date.now())
       if (native === null) throw this.#unavailable()
       try {
-        return JSON.parse(native._verify(token, currentTime(options)))
+        return this.#run(native, token, options)
       } catch (error) {
         if (error?.code !== 'ERR_JWT_KEY_NOT_FOUND') throw error
         now = Date.now()
         await this.#jwks.refresh(now, false)
         native = this.#native_(Date.now())
         if (native === null) throw this.#unavailable()
-        return JSON.parse(native._verify(token, currentTime(options)))
+        return this.#run(native, token, options)
       }
+    }
+
+    #run(native, token, options) {
+      if (this.#cache !== undefined) return cachedVerify(this.#cache, native, token, options)
+      return JSON.parse(native._verify(token, currentTime(options)))
     }
   }
   Object.setPrototypeOf(RemoteJwtVerifier.prototype, JwtVerifier.prototype)

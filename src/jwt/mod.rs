@@ -94,6 +94,10 @@ pub struct JwtVerifierOptions {
   pub crit_headers: Option<Vec<String>>,
   /// Longest token accepted, in bytes, checked before any decoding. Default 16384.
   pub max_token_length: Option<u32>,
+  /// Opt-in verified-token cache (off by default): a repeated token skips the signature check,
+  /// never the `exp`/`nbf`/`maxAge` checks. Keyed by the whole token; `maxEntries` default 10000.
+  #[napi(ts_type = "{ maxEntries?: number }")]
+  pub cache: Option<String>,
 }
 
 #[allow(dead_code)]
