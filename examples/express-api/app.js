@@ -11,7 +11,7 @@ const express = require('express')
 const helmet = require('helmet')
 const pino = require('pino')
 const { JwtSigner, JwtVerifier, Keyring, Redactor, hashPassword, needsRehash, verifyPassword } = require('rampart')
-const { LoginGuard, authorize, errorHandler, rateLimit, requireJwt } = require('rampart/express')
+const { LoginGuard, authorize, errorHandler, jwksHandler, rateLimit, requireJwt } = require('rampart/express')
 const { pinoRedaction } = require('rampart/logging')
 
 const { body } = require('./validate.js')
@@ -82,6 +82,8 @@ async function createApp({ db, secrets, logStream, production, corsOrigins = ['h
   }
 
   app.get('/health', (_req, res) => res.json({ status: 'ok' }))
+  // Other services verify this API's tokens with new RemoteJwks('https://<host>/.well-known/jwks.json').
+  app.get('/.well-known/jwks.json', jwksHandler(signer))
 
   app.post('/auth/register', authLimit, body(['email', 'password'], ['phone']), async (req, res) => {
     const email = req.body.email.toLowerCase()
