@@ -185,6 +185,9 @@ class RemoteJwks {
         throw codedError(TypeError, 'ERR_INVALID_ARG_VALUE', 'The JWKS URL must use https: (http: only for localhost, with allowHttpLocalhost: true)')
       }
     }
+    if (options.headers !== undefined && (options.headers === null || typeof options.headers !== 'object')) {
+      throw codedError(TypeError, 'ERR_INVALID_ARG_TYPE', 'The "options.headers" option must be an object')
+    }
     for (const name of ['onError', 'fetch']) {
       if (options[name] !== undefined && typeof options[name] !== 'function') {
         throw codedError(TypeError, 'ERR_INVALID_ARG_TYPE', `The "options.${name}" option must be a function`)
