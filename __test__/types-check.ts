@@ -209,3 +209,18 @@ async function mfaUsage(): Promise<void> {
   new Totp({ secret: 'x', algorithm: 'sha1' })
 }
 void mfaUsage
+// Remote JWKS, verifyAsync and signer.jwks() (issue 15).
+import { RemoteJwks } from '../index.js'
+import { jwksHandler } from '../js/express.js'
+{
+  const jwks = new RemoteJwks('https://idp.example/.well-known/jwks.json', { cooldownMs: 30_000, onError: (e) => void e.code })
+  const remote = new JwtVerifier({ algorithms: ['RS256'], key: jwks, issuer: 'https://idp.example/' })
+  const pending: Promise<import('../js/jwt.js').JwtPayload> = remote.verifyAsync('t')
+  void pending
+  const signer = new JwtSigner({ algorithm: 'ES256', key: '', keyId: 'k1' })
+  const set: import('../js/jwt.js').JsonWebKeySet = signer.jwks()
+  void set
+  void jwksHandler(signer, { maxAgeSeconds: 60 })
+  // @ts-expect-error: the URL is required
+  void new RemoteJwks()
+}

@@ -17,7 +17,16 @@ import * as jose from 'jose'
 import jsonwebtoken from 'jsonwebtoken'
 import { JwtSigner, JwtVerifier } from 'rampart'
 
+import { mkdirSync, writeFileSync } from 'node:fs'
+
 import { QUICK, machine, median, publish, rate, version } from './common.mjs'
+
+/** Like publish(), without the README section: prints the table and saves the ratios. */
+function publishTableOnly(name, table, ratios) {
+  console.log(table)
+  mkdirSync(new URL('../bench-results/', import.meta.url), { recursive: true })
+  writeFileSync(new URL(`../bench-results/${name}.json`, import.meta.url), JSON.stringify({ name, date: machine(), ratios }, null, 1))
+}
 
 const ROUNDS = QUICK ? 1 : 5
 const ROUND_MS = QUICK ? 100 : 300
@@ -47,6 +56,7 @@ function contendersFor(alg) {
   const payload = () => ({ ...CLAIMS, iat: now(), exp: now() + 900, iss: ISS, aud: AUD })
   const rampartSigner = new JwtSigner({ algorithm: alg, key: k.signKey, issuer: ISS, audience: AUD, expiresIn: 900 })
   const rampartVerifier = new JwtVerifier({ algorithms: [alg], key: k.verifyKey, issuer: ISS, audience: AUD })
+  const rampartCached = new JwtVerifier({ algorithms: [alg], key: k.verifyKey, issuer: ISS, audience: AUD, cache: { maxEntries: 10_000 } })
   const fastVerify = createVerifier({ key: k.verifyKey, algorithms: [alg], allowedIss: ISS, allowedAud: AUD })
   const fastVerifyCached = createVerifier({ key: k.verifyKey, algorithms: [alg], allowedIss: ISS, allowedAud: AUD, cache: true })
   const fastSign = createSigner({ key: k.signKey, algorithm: alg, iss: ISS, aud: AUD, expiresIn: 900_000 })
@@ -60,6 +70,7 @@ function contendersFor(alg) {
       sign: () => rampartSigner.sign(CLAIMS),
       verify: (t) => rampartVerifier.verify(t),
     },
+    { name: 'rampart (cache on)', sign: null, verify: (t) => rampartCached.verify(t) },
     {
       name: 'jsonwebtoken (KeyObject)',
       sign: () => jsonwebtoken.sign(CLAIMS, k.signObject, { algorithm: alg, issuer: ISS, audience: AUD, expiresIn: 900 }),
@@ -183,8 +194,86 @@ publish(
   suites.flatMap(({ alg, contenders }) =>
     ['sign', 'verify'].map((op) => {
       const rate = (c) => median(results.get(`${alg}|${op}|${c.name}`) ?? [0])
-      const peers = contenders.filter((c) => c.name !== 'rampart' && c.name !== 'fast-jwt (cache on)' && results.has(`${alg}|${op}|${c.name}`))
+      const peers = contenders.filter((c) => !c.name.startsWith('rampart') && c.name !== 'fast-jwt (cache on)' && results.has(`${alg}|${op}|${c.name}`))
       return { label: `JWT ${alg} ${op}`, ratio: rate(contenders[0]) / Math.max(...peers.map(rate)) }
+    }),
+  ).concat(
+    // Cache against cache: a repeated token, both verified-token caches on.
+    suites.map(({ alg }) => {
+      const rate = (name) => median(results.get(`${alg}|verify|${name}`) ?? [NaN])
+      return { label: `JWT ${alg} verify, cache on`, ratio: rate('rampart (cache on)') / rate('fast-jwt (cache on)') }
     }),
   ),
 )
+for (const { label, ratio } of suites.map(({ alg }) => ({ label: alg, ratio: median(results.get(`${alg}|verify|rampart (cache on)`) ?? [NaN]) / median(results.get(`${alg}|verify|fast-jwt (cache on)`) ?? [NaN]) }))) {
+  console.log(`${label} verify, both caches on: rampart ${ratio.toFixed(2)}x fast-jwt`)
+}
+
+// ---- Remote JWKS (keys cached): rampart RemoteJwks vs jose createRemoteJWKSet and jwks-rsa +
+// jsonwebtoken, all fetching one RS256 key from the same local JWKS server; no token cache.
+{
+  const { createServer } = await import('node:http')
+  const { default: jwksRsa } = await import('jwks-rsa')
+  const { RemoteJwks } = await import('rampart')
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
+  const signer = new JwtSigner({ algorithm: 'RS256', key: privateKey, keyId: 'k1', issuer: ISS, audience: AUD, expiresIn: 900 })
+  let fetches = 0
+  const body = JSON.stringify(signer.jwks())
+  const server = createServer((req, res) => {
+    fetches++
+    res.writeHead(200, { 'content-type': 'application/json' }).end(body)
+  })
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const url = `http://127.0.0.1:${server.address().port}/.well-known/jwks.json`
+  const token = signer.sign(CLAIMS)
+  const remote = new JwtVerifier({ algorithms: ['RS256'], key: new RemoteJwks(url, { allowHttpLocalhost: true }), issuer: ISS, audience: AUD })
+  const joseSet = jose.createRemoteJWKSet(new URL(url))
+  const client = jwksRsa({ jwksUri: url, cache: true, rateLimit: false })
+  const getKey = (header, cb) => client.getSigningKey(header.kid, (err, key) => cb(err, key?.getPublicKey()))
+  const contenders = [
+    { name: 'rampart RemoteJwks (verify, sync)', verify: (t = token) => remote.verify(t) },
+    { name: 'rampart RemoteJwks (verifyAsync)', async: true, verify: (t = token) => remote.verifyAsync(t) },
+    { name: 'jose createRemoteJWKSet', async: true, verify: (t = token) => jose.jwtVerify(t, joseSet, { algorithms: ['RS256'], issuer: ISS, audience: AUD }).then((r) => r.payload) },
+    {
+      name: 'jwks-rsa + jsonwebtoken',
+      async: true,
+      verify: (t = token) => new Promise((resolve, reject) => jsonwebtoken.verify(t, getKey, { algorithms: ['RS256'], issuer: ISS, audience: AUD }, (e, p) => (e ? reject(e) : resolve(p)))),
+    },
+  ]
+  await remote.verifyAsync(token) // the first use fetches the set
+  for (const c of contenders) {
+    if ((await c.verify()).sub !== '42') throw new Error(`${c.name}: wrong payload`)
+    const other = new JwtSigner({ algorithm: 'RS256', key: generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey, keyId: 'k1', issuer: ISS, audience: AUD }).sign(CLAIMS)
+    if (!(await refuses(c.verify, other))) throw new Error(`${c.name} accepted a token from another key`)
+  }
+  const remoteRates = new Map()
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const c of contenders.map((_, i) => contenders[(i + round) % contenders.length])) {
+      const list = remoteRates.get(c.name) ?? []
+      list.push(await rate(() => c.verify(), c.async, ROUND_MS))
+      remoteRates.set(c.name, list)
+    }
+  }
+  server.closeAllConnections()
+  server.close()
+  const best = Math.max(median(remoteRates.get('jose createRemoteJWKSet')), median(remoteRates.get('jwks-rsa + jsonwebtoken')))
+  const remoteRows = contenders.map((c) => {
+    const r = median(remoteRates.get(c.name))
+    return `| RS256 | verify via JWKS URL | ${c.name} | ${Math.round(r).toLocaleString('en-US')} | ${(1e6 / r).toFixed(2)} | ${(r / best).toFixed(2)} |`
+  })
+  // Printed and saved to bench-results/ only: the README has no section for this table (see docs/jwks.md).
+  publishTableOnly(
+    'jwt-jwks',
+    [
+      `Measured ${machine()}; jose ${version('jose')}, jwks-rsa ${version('jwks-rsa')}, jsonwebtoken ${version('jsonwebtoken')}; one RS256 key from a local JWKS server (${fetches} fetches in all), keys cached, no token cache; ${ROUNDS} interleaved round(s) of ${ROUND_MS} ms, median.`,
+      '',
+      '| alg | op | implementation | ops/s | µs/op | speed vs fastest peer |',
+      '| --- | --- | --- | ---: | ---: | ---: |',
+      ...remoteRows,
+    ].join('\n'),
+    [
+      { label: 'JWT RS256 verify via JWKS (sync)', ratio: median(remoteRates.get('rampart RemoteJwks (verify, sync)')) / best },
+      { label: 'JWT RS256 verify via JWKS (verifyAsync)', ratio: median(remoteRates.get('rampart RemoteJwks (verifyAsync)')) / best },
+    ],
+  )
+}

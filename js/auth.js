@@ -43,6 +43,8 @@ function bearerToken(req) {
  * `WWW-Authenticate` header and `{ error, code }` (never echoing the token).
  * @param {import('./express').RequireJwtOptions} options
  */
+const ASYNC = Symbol.for('rampart.jwt.async')
+
 function requireJwt(options) {
   if (options === null || typeof options !== 'object' || typeof options.verifier?.verify !== 'function') {
     throw typeError('requireJwt needs { verifier: JwtVerifier }')
@@ -66,14 +68,25 @@ function requireJwt(options) {
       res.setHeader('WWW-Authenticate', challenge(realm, 'invalid_request', 'Use Authorization: Bearer <token>'))
       return res.status(400).json({ error: 'invalid_request', code: 'ERR_JWT_MALFORMED' })
     }
-    let payload
-    try {
-      payload = verifier.verify(token)
-    } catch (error) {
+    const refuse = (error) => {
       if (!DESCRIPTIONS[error?.code]) return next(error)
       rejected(req, error.code)
       res.setHeader('WWW-Authenticate', challenge(realm, 'invalid_token', DESCRIPTIONS[error.code]))
       return res.status(401).json({ error: 'invalid_token', code: error.code })
+    }
+    if (verifier[ASYNC]) {
+      // A remote JWKS verifier: waits for a needed key-set fetch (cached keys answer at once).
+      verifier.verifyAsync(token).then((payload) => {
+        req[requestProperty] = payload
+        next()
+      }, refuse)
+      return
+    }
+    let payload
+    try {
+      payload = verifier.verify(token)
+    } catch (error) {
+      return refuse(error)
     }
     req[requestProperty] = payload
     next()

@@ -174,6 +174,14 @@ export interface RequireJwtOptions {
 
 /** Requires a valid Bearer JWT: `req.auth` is its payload; otherwise 401 with RFC 6750 `WWW-Authenticate`. */
 export declare function requireJwt(options: RequireJwtOptions): RateLimitMiddleware
+
+/**
+ * Serves a public JWK Set (mount at `/.well-known/jwks.json`) from signers, JWK Sets or public JWKs,
+ * with `Cache-Control: public, max-age=<maxAgeSeconds>` (default 300). Private keys are refused.
+ */
+export declare function jwksHandler(
+  ...sources: Array<{ jwks(): import('./jwt.js').JsonWebKeySet } | import('./jwt.js').JsonWebKeySet | import('node:crypto').JsonWebKey | { maxAgeSeconds?: number }>
+): (req: any, res: any) => void
 /** Allows only requests whose `req.auth.role` (or `req.auth.roles`) holds one of `roles`: 401 or 403 otherwise. */
 export declare function authorize(...roles: Array<string | string[]>): RateLimitMiddleware
 

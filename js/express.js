@@ -276,6 +276,44 @@ class RampartStore {
   }
 }
 
+/**
+ * Serves a public JWK Set (for /.well-known/jwks.json) from signers (their `jwks()`), JWK Sets or
+ * public JWKs, e.g. `jwksHandler(currentSigner, previousPublicJwk)` during a rotation. The body is
+ * built once; `Cache-Control: public, max-age=<maxAgeSeconds>` (default 300). Private or secret
+ * keys are refused (TypeError), never published.
+ */
+function jwksHandler(...sources) {
+  let maxAge = 300
+  const last = sources.at(-1)
+  if (last !== null && typeof last === 'object' && !Array.isArray(last.keys) && typeof last.jwks !== 'function' && last.kty === undefined) {
+    sources.pop()
+    if (last.maxAgeSeconds !== undefined) {
+      if (!Number.isInteger(last.maxAgeSeconds) || last.maxAgeSeconds < 0 || last.maxAgeSeconds > 86400) {
+        throw new RangeError('The "maxAgeSeconds" option must be an integer from 0 to 86400')
+      }
+      maxAge = last.maxAgeSeconds
+    }
+  }
+  const keys = []
+  for (const source of sources.flat()) {
+    const set = typeof source?.jwks === 'function' ? source.jwks() : source
+    const list = Array.isArray(set?.keys) ? set.keys : [set]
+    for (const jwk of list) {
+      if (jwk === null || typeof jwk !== 'object' || typeof jwk.kty !== 'string') throw typeError('jwksHandler takes JwtSigners, JWK Sets or public JWKs')
+      if (jwk.kty === 'oct' || 'd' in jwk) throw typeError('jwksHandler refuses private and secret keys: publish public keys only')
+      keys.push(jwk)
+    }
+  }
+  if (keys.length === 0) throw typeError('jwksHandler needs at least one key')
+  const body = JSON.stringify({ keys })
+  const cacheControl = `public, max-age=${maxAge}`
+  return function jwks(req, res) {
+    res.setHeader('Content-Type', 'application/jwk-set+json')
+    res.setHeader('Cache-Control', cacheControl)
+    res.end(body)
+  }
+}
+
 const { RampartRedisStore } = require('./redis.js')
 
 module.exports = {
@@ -290,4 +328,5 @@ module.exports = {
   csrf,
   CSRF_CODES,
   deriveKey,
+  jwksHandler,
 }

@@ -52,7 +52,7 @@ class RateLimiter extends native.RateLimiter {
   }
 }
 
-const { JwtSigner, JwtVerifier } = require('./jwt.js').wrap(native.JwtSigner, native.JwtVerifier)
+const { JwtSigner, JwtVerifier, RemoteJwks } = require('./jwt.js').wrap(native.JwtSigner, native.JwtVerifier)
 const Redactor = require('./redact.js').wrap(native.Redactor)
 const { RedisRateLimiter } = require('./redis.js')
 
@@ -60,4 +60,4 @@ const { RedisRateLimiter } = require('./redis.js')
 // named ES module export.
 const Totp = require('./totp.js').wrap(native.Totp)
 
-module.exports = { ...require('../index.js'), RateLimiter, JwtSigner, JwtVerifier, Redactor, RedisRateLimiter, Totp }
+module.exports = { ...require('../index.js'), RateLimiter, JwtSigner, JwtVerifier, Redactor, RedisRateLimiter, Totp, RemoteJwks }

@@ -14,7 +14,7 @@ const express = require('express')
 const helmet = require('helmet')
 const pino = require('pino')
 const { JwtSigner, JwtVerifier, Keyring, Redactor, hashPassword, needsRehash, verifyPassword } = require('rampart')
-const { LoginGuard, authorize, errorHandler, rateLimit, requireJwt } = require('rampart/express')
+const { LoginGuard, authorize, errorHandler, jwksHandler, rateLimit, requireJwt } = require('rampart/express')
 const { pinoRedaction } = require('rampart/logging')
 
 const { createMfa } = require('./mfa.js')
@@ -94,6 +94,8 @@ async function createApp({ db, secrets, logStream, production, corsOrigins = ['h
   app.get('/health', (_req, res) => res.json({ status: 'ok' }))
   // The sign-in page (public/mfa.html): static files, scripts from 'self' only (helmet's CSP).
   app.use(express.static(join(__dirname, 'public'), { index: false }))
+  // Other services verify this API's tokens with new RemoteJwks('https://<host>/.well-known/jwks.json').
+  app.get('/.well-known/jwks.json', jwksHandler(signer))
 
   app.post('/auth/register', authLimit, body(['email', 'password'], ['phone']), async (req, res) => {
     const email = req.body.email.toLowerCase()

@@ -26,6 +26,8 @@ pub enum Alg {
   ES256,
   ES384,
   EdDSA,
+  /// RFC 9864's fully specified name for EdDSA with Ed25519 (same signatures as `EdDSA`).
+  Ed25519,
 }
 
 /// The kind of key an algorithm needs.
@@ -38,7 +40,7 @@ pub enum Family {
   Ed25519,
 }
 
-pub const ALL: [Alg; 12] = [
+pub const ALL: [Alg; 13] = [
   Alg::HS256,
   Alg::HS384,
   Alg::HS512,
@@ -51,6 +53,7 @@ pub const ALL: [Alg; 12] = [
   Alg::ES256,
   Alg::ES384,
   Alg::EdDSA,
+  Alg::Ed25519,
 ];
 
 impl Alg {
@@ -73,6 +76,7 @@ impl Alg {
       Alg::ES256 => "ES256",
       Alg::ES384 => "ES384",
       Alg::EdDSA => "EdDSA",
+      Alg::Ed25519 => "Ed25519",
     }
   }
 
@@ -82,7 +86,7 @@ impl Alg {
       Alg::RS256 | Alg::RS384 | Alg::RS512 | Alg::PS256 | Alg::PS384 | Alg::PS512 => Family::Rsa,
       Alg::ES256 => Family::P256,
       Alg::ES384 => Family::P384,
-      Alg::EdDSA => Family::Ed25519,
+      Alg::EdDSA | Alg::Ed25519 => Family::Ed25519,
     }
   }
 
@@ -122,7 +126,7 @@ impl Alg {
       Alg::PS512 => &signature::RSA_PSS_2048_8192_SHA512,
       Alg::ES256 => &signature::ECDSA_P256_SHA256_FIXED,
       Alg::ES384 => &signature::ECDSA_P384_SHA384_FIXED,
-      Alg::EdDSA => &signature::ED25519,
+      Alg::EdDSA | Alg::Ed25519 => &signature::ED25519,
       _ => return None,
     })
   }
@@ -260,6 +264,60 @@ fn ec_public(family: Family, point: &[u8]) -> Result<Material, KeyError> {
   Ok(Material::Public(PublicKey::Ec(family, point.to_vec())))
 }
 
+/// The y coordinates (little-endian, sign bit clear) of the eight Ed25519 points of small order:
+/// 0 (order 4), 1 (the identity), p-1 (order 2) and the two order-8 values (y and p-y).
+const ED25519_SMALL_ORDER_Y: [[u8; 32]; 5] = {
+  const P_MINUS_1: [u8; 32] = {
+    let mut b = [0xff; 32];
+    b[0] = 0xec;
+    b[31] = 0x7f;
+    b
+  };
+  const ONE: [u8; 32] = {
+    let mut b = [0; 32];
+    b[0] = 1;
+    b
+  };
+  [
+    [0; 32],
+    ONE,
+    P_MINUS_1,
+    [
+      0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0, 0x45, 0xc3, 0xf4, 0x89, 0xf2, 0xef, 0x98,
+      0xf0, 0xd5, 0xdf, 0xac, 0x05, 0xd3, 0xc6, 0x33, 0x39, 0xb1, 0x38, 0x02, 0x88, 0x6d, 0x53,
+      0xfc, 0x05,
+    ],
+    [
+      0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b, 0x76, 0x0d, 0x10, 0x67,
+      0x0f, 0x2a, 0x20, 0x53, 0xfa, 0x2c, 0x39, 0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac,
+      0x03, 0x7a,
+    ],
+  ]
+};
+
+/// An Ed25519 public key, refused unless its encoding is canonical (y < p = 2^255 - 19) and it is
+/// not one of the eight small-order points. With a small-order key (the identity, say), the
+/// signature R = identity, S = 0 verifies ANY message, so such a key would let anyone forge
+/// tokens. Keys of mixed order (a prime-order point plus a small-order one) cannot be forged this
+/// way and are not detected here (that needs a scalar multiplication).
+pub fn ed25519_public(x: &[u8]) -> Result<Material, KeyError> {
+  let bytes: [u8; 32] = x
+    .try_into()
+    .map_err(|_| "has an Ed25519 public key of the wrong length".to_owned())?;
+  let mut y = bytes;
+  y[31] &= 0x7f;
+  // y >= p: the last byte is 0x7f, bytes 1..31 all 0xff and the first >= 0xed.
+  if y[31] == 0x7f && y[1..31].iter().all(|&b| b == 0xff) && y[0] >= 0xed {
+    return Err("is an Ed25519 public key with a non-canonical encoding (y >= 2^255 - 19)".into());
+  }
+  if ED25519_SMALL_ORDER_Y.contains(&y) {
+    return Err(
+      "is an Ed25519 public key of small order, with which anyone can forge signatures".into(),
+    );
+  }
+  Ok(Material::Public(PublicKey::Ed(bytes.to_vec())))
+}
+
 /// Parses a PEM key file: PKCS#8, SPKI, PKCS#1 (RSA) or SEC1 (EC).
 pub fn from_pem(bytes: &[u8]) -> Result<Material, KeyError> {
   let text = std::str::from_utf8(bytes).map_err(|_| "is not valid PEM text".to_owned())?;
@@ -332,10 +390,7 @@ fn from_spki(der: &[u8]) -> Result<Material, KeyError> {
       let family = curve_from_oid(spki.parameter.ok_or("is an EC key without a named curve")?)?;
       ec_public(family, spki.key)
     }
-    der::OID_ED25519 if spki.key.len() == 32 => {
-      Ok(Material::Public(PublicKey::Ed(spki.key.to_vec())))
-    }
-    der::OID_ED25519 => Err("is not a valid Ed25519 public key".into()),
+    der::OID_ED25519 => ed25519_public(spki.key),
     _ => Err("is a key type rampart does not support (RSA, EC P-256/P-384 and Ed25519 are)".into()),
   }
 }
@@ -444,7 +499,7 @@ pub fn from_jwk(jwk: &Value) -> Result<(Material, Option<String>, Option<Alg>), 
           Ed25519KeyPair::from_seed_and_public_key(&d, &x).map_err(rejected("Ed25519 JWK"))?;
         Material::Private(Box::new(PrivateKey::Ed(pair)))
       } else {
-        Material::Public(PublicKey::Ed(x.to_vec()))
+        ed25519_public(&x)?
       }
     }
     _ => return Err("has a \"kty\" other than oct, RSA, EC and OKP".into()),
@@ -630,5 +685,44 @@ mod tests {
     assert!(from_jwk(&jwk).err().unwrap().contains("base64url"));
     let jwk = serde_json::json!({ "kty": "oct", "k": "AAAA", "use": "enc" });
     assert!(from_jwk(&jwk).is_err());
+  }
+
+  #[test]
+  fn small_order_and_non_canonical_ed25519_keys_are_refused() {
+    let mut identity = [0u8; 32];
+    identity[0] = 1;
+    // R = identity, S = 0 verifies any message under the identity key (ring checks neither).
+    let mut forged = identity.to_vec();
+    forged.extend_from_slice(&[0; 32]);
+    assert!(UnparsedPublicKey::new(&signature::ED25519, identity)
+      .verify(b"any message", &forged)
+      .is_ok());
+    for y in ED25519_SMALL_ORDER_Y {
+      for sign in [0u8, 0x80] {
+        let mut key = y;
+        key[31] |= sign;
+        assert!(ed25519_public(&key).err().unwrap().contains("small order"));
+      }
+    }
+    // p, p + 1 (encodings of 0 and 1) and p + 2 (y = 2) are not canonical.
+    for low in [0xed, 0xee, 0xef, 0xff] {
+      let mut key = [0xff; 32];
+      key[0] = low;
+      key[31] = 0x7f;
+      assert!(ed25519_public(&key)
+        .err()
+        .unwrap()
+        .contains("non-canonical"));
+    }
+    assert!(ed25519_public(&[0; 31]).is_err());
+    // An ordinary key (RFC 8032 §7.1 test 1) is accepted.
+    let good = [
+      0xd7, 0x5a, 0x98, 0x01, 0x82, 0xb1, 0x0a, 0xb7, 0xd5, 0x4b, 0xfe, 0xd3, 0xc9, 0x64, 0x07,
+      0x3a, 0x0e, 0xe1, 0x72, 0xf3, 0xda, 0xa6, 0x23, 0x25, 0xaf, 0x02, 0x1a, 0x68, 0xf7, 0x07,
+      0x51, 0x1a,
+    ];
+    assert!(ed25519_public(&good).is_ok());
+    let jwk = serde_json::json!({ "kty": "OKP", "crv": "Ed25519", "x": "AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" });
+    assert!(from_jwk(&jwk).err().unwrap().contains("small order"));
   }
 }

@@ -34,7 +34,7 @@ const MAX_KEYS: usize = 100;
 #[napi(object, object_to_js = false)]
 pub struct JwtSignerOptions {
   /// `'HS256'`, `'HS384'`, `'HS512'`, `'RS256'`, `'RS384'`, `'RS512'`, `'PS256'`, `'PS384'`,
-  /// `'PS512'`, `'ES256'`, `'ES384'` or `'EdDSA'`.
+  /// `'PS512'`, `'ES256'`, `'ES384'`, `'EdDSA'` or `'Ed25519'` (RFC 9864).
   #[napi(ts_type = "import('./js/jwt.js').JwtAlgorithm")]
   pub algorithm: String,
   /// A PEM private key (PKCS#8, PKCS#1 or SEC1), a private JWK, a `KeyObject`, or for HS* a
@@ -67,9 +67,9 @@ pub struct JwtVerifierOptions {
   #[napi(ts_type = "import('./js/jwt.js').JwtAlgorithm[]")]
   pub algorithms: Vec<String>,
   /// A PEM public (or private) key, a JWK, a JWKS (`{ keys: [...] }`, chosen by `kid`), a
-  /// `KeyObject`, or for HS* the shared secret.
+  /// `KeyObject`, a `RemoteJwks` (keys fetched from a URL), or for HS* the shared secret.
   #[napi(
-    ts_type = "string | Uint8Array | import('node:crypto').JsonWebKey | { keys: import('node:crypto').JsonWebKey[] } | import('node:crypto').KeyObject"
+    ts_type = "string | Uint8Array | import('node:crypto').JsonWebKey | { keys: import('node:crypto').JsonWebKey[] } | import('node:crypto').KeyObject | import('./js/jwt.js').RemoteJwks"
   )]
   pub key: String,
   /// Accepted `iss` value(s); makes `iss` required.
@@ -94,6 +94,10 @@ pub struct JwtVerifierOptions {
   pub crit_headers: Option<Vec<String>>,
   /// Longest token accepted, in bytes, checked before any decoding. Default 16384.
   pub max_token_length: Option<u32>,
+  /// Opt-in verified-token cache (off by default): a repeated token skips the signature check,
+  /// never the `exp`/`nbf`/`maxAge` checks. Keyed by the whole token; `maxEntries` default 10000.
+  #[napi(ts_type = "{ maxEntries?: number }")]
+  pub cache: Option<String>,
 }
 
 #[allow(dead_code)]
@@ -185,7 +189,7 @@ fn algorithm(name: &str, option: &str) -> Result<Alg> {
     Error::arg_value(
       option,
       "is not a supported algorithm (HS256, HS384, HS512, RS256, RS384, RS512, PS256, PS384, \
-       PS512, ES256, ES384, EdDSA)",
+       PS512, ES256, ES384, EdDSA, Ed25519)",
     )
   })
 }
