@@ -3,8 +3,9 @@
 // the loader (index.js) looks for:
 //   linux-x64-gnu, linux-arm64-gnu   cargo-zigbuild against glibc 2.28 (checked: no newer symbol)
 //   linux-x64-musl, linux-arm64-musl cargo-zigbuild (checked: no glibc symbol, needs only libc.so)
-//   darwin-x64, darwin-arm64         cargo-zigbuild, minimum macOS 10.13 / 11.0 (zig ships the
-//                                    libSystem stubs, no Apple SDK needed)
+//   darwin-x64, darwin-arm64         cargo-zigbuild (zig compiles ring's C), linked by rust-lld
+//                                    against zig's libSystem stub (no Apple SDK needed); minimum
+//                                    macOS 10.13 / 11.0
 //   win32-x64-msvc, win32-arm64-msvc cargo-zigbuild for x86_64-pc-windows-gnu / aarch64-pc-windows-gnullvm
 //                                    (the MSVC toolchain needs Microsoft's SDK, which is not reachable
 //                                    here); shipped under the -msvc names, which official Node loads
@@ -16,7 +17,7 @@
 // It installs what it needs: the rustup targets, and zig + cargo-zigbuild (from PyPI) in a venv
 // under target/. clang must be on PATH for the WebAssembly build (.ci/run installs it).
 import { execFileSync } from 'node:child_process'
-import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs'
 import { delimiter, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -122,13 +123,46 @@ function windowsLinkFiles() {
   return dir
 }
 
+/**
+ * What a macOS build links with: LLVM's ld64.lld (rust-lld, shipped with every Rust toolchain)
+ * instead of zig's Mach-O linker, because zig ignores the exported-symbols list rustc gives it and
+ * would export Rust's rust_eh_personality and a std static next to napi_register_module_v1.
+ * The SDK is zig's libSystem stub (a .tbd text file) under usr/lib, minus the arm64e.x1 targets
+ * LLVM cannot parse; lld signs arm64 binaries ad hoc, as Apple's linker does. The wrapper drops
+ * the lone `-Wl` that napi-build emits (for a cc driver) before `-undefined dynamic_lookup`.
+ */
+function macosLinkFiles(path) {
+  const dir = join(root, 'target', 'macos-link')
+  const lib = join(dir, 'sdk', 'usr', 'lib')
+  mkdirSync(lib, { recursive: true })
+  const zigLib = JSON.parse(run('python3', ['-c', 'import ziglang, json, os; print(json.dumps(os.path.dirname(ziglang.__file__)))'], { env: { ...process.env, PATH: path } }))
+  const tbd = readFileSync(join(zigLib, 'lib', 'libc', 'darwin', 'libSystem.tbd'), 'utf8').replace(/,?\s*arm64e\.x1-(macos|maccatalyst)/g, '')
+  for (const name of ['libSystem.tbd', 'libc.tbd', 'libm.tbd']) writeFileSync(join(lib, name), tbd)
+  // The libc crate links libiconv on Apple targets; nothing here calls it. A stub names the library.
+  writeFileSync(
+    join(lib, 'libiconv.tbd'),
+    "--- !tapi-tbd\ntbd-version: 4\ntargets: [ x86_64-macos, arm64-macos ]\ninstall-name: '/usr/lib/libiconv.2.dylib'\n" +
+      'exports:\n  - targets: [ x86_64-macos, arm64-macos ]\n    symbols: [ _iconv, _iconv_open, _iconv_close ]\n...\n',
+  )
+  const sysroot = run('rustc', ['--print', 'sysroot']).trim()
+  const host = /^host: (.+)$/m.exec(run('rustc', ['-vV']))[1]
+  const lld = join(sysroot, 'lib', 'rustlib', host, 'bin', 'rust-lld')
+  const linker = join(dir, 'ld64')
+  writeFileSync(linker, `#!/bin/sh\nfor arg do\n  shift\n  [ "$arg" = "-Wl" ] && continue\n  set -- "$@" "$arg"\ndone\nexec "${lld}" "$@"\n`, { mode: 0o755 })
+  return { linker, sdk: join(dir, 'sdk') }
+}
+
 function buildCross(platform, path) {
   const { triple, file } = CROSS[platform]
   addTarget(triple)
   const env = { ...process.env, PATH: path }
   const features = []
-  if (platform.startsWith('darwin')) env.MACOSX_DEPLOYMENT_TARGET = EXPECTED[platform].minMacos
-  else {
+  if (platform.startsWith('darwin')) {
+    env.MACOSX_DEPLOYMENT_TARGET = EXPECTED[platform].minMacos
+    const { linker, sdk } = macosLinkFiles(path)
+    const args = ['linker-flavor=ld64.lld', `linker=${linker}`, 'link-arg=-syslibroot', `link-arg=${sdk}`, 'link-arg=-install_name', `link-arg=@rpath/rampart.${platform}.node`]
+    env[rustflagsVariable(triple)] = args.map((arg) => `-C ${arg}`).join(' ')
+  } else {
     const dir = windowsLinkFiles()
     env.LIBNODE_PATH = dir
     env[rustflagsVariable(triple)] = `-C link-arg=${join(dir, 'exports.def')}`
