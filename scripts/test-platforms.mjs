@@ -227,7 +227,7 @@ function testPackedInstall() {
     const tarballs = join(work, 'tarballs')
     mkdirSync(tarballs)
     const packages = nativePackages()
-    const pack = (dir) => join(tarballs, execFileSync('npm', ['pack', '--pack-destination', tarballs], { cwd: dir, encoding: 'utf8' }).trim().split('\n').at(-1))
+    const pack = (dir) => join(tarballs, execFileSync('npm', ['pack', '--pack-destination', tarballs], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim().split('\n').at(-1))
     const rampart = pack(root)
     const overrides = Object.fromEntries(packages.map((p) => [p.name, `file:${pack(join(root, 'npm', p.dir))}`]))
     const wasi = pack(join(root, 'npm', 'wasm32-wasi'))
