@@ -1,0 +1,72 @@
+// Where each test suite (__test__/<name>.test.mjs) runs besides the host (`npm test` runs them all
+// natively): `true`, or the reason it does not run there. scripts/test-platforms.mjs fails when a
+// suite file is missing from this table, so a new suite is never skipped without a written reason:
+// add a line for it.
+//   win32-x64        the official Windows Node 22 under Wine (scripts/wine.mjs)
+//   linux-arm64-gnu  the official arm64 Node 22 under qemu-aarch64
+//   wasm32-wasi      the WebAssembly build through Node's WASI (NAPI_RS_FORCE_WASI=error)
+
+const EMULATION = 'not run under qemu to keep CI time: the primitives it uses are covered by the suites that do run'
+const WASI_PEERS = 'its peer libraries are native x64 addons; it tests them against rampart, not the WASI build'
+
+export const SUITES = {
+  password: { 'win32-x64': true, 'linux-arm64-gnu': true, 'wasm32-wasi': true },
+  'password-bad-input': {
+    'win32-x64': true,
+    'linux-arm64-gnu': true,
+    // napi-rs on WebAssembly cannot carry an error object into a promise rejection (npm/wasm32-wasi/README.md).
+    'wasm32-wasi': 'checks the codes of rejected promises, which napi-rs cannot carry on WebAssembly (npm/wasm32-wasi/README.md)',
+  },
+  // On Windows the peers come from their own Windows binaries: argon2 and bcrypt ship them in the
+  // package; @node-rs/argon2's win32-x64-msvc package is fetched by test-platforms (NODE_PATH).
+  'password-interop': { 'win32-x64': true, 'linux-arm64-gnu': 'its peer libraries are installed for x64 only', 'wasm32-wasi': WASI_PEERS },
+  'password-pool': { 'win32-x64': true, 'linux-arm64-gnu': EMULATION, 'wasm32-wasi': 'its tests of the native hashing pool and of worker threads sharing it are not tried on WASI' },
+  keyring: { 'win32-x64': true, 'linux-arm64-gnu': true, 'wasm32-wasi': true },
+  'keyring-bad-input': { 'win32-x64': true, 'linux-arm64-gnu': true, 'wasm32-wasi': true },
+  jwt: { 'win32-x64': true, 'linux-arm64-gnu': true, 'wasm32-wasi': true },
+  'jwt-attacks': { 'win32-x64': true, 'linux-arm64-gnu': true, 'wasm32-wasi': true },
+  'jwt-bad-input': { 'win32-x64': true, 'linux-arm64-gnu': true, 'wasm32-wasi': true },
+  'jwt-interop': { 'win32-x64': true, 'linux-arm64-gnu': true, 'wasm32-wasi': 'not tried on WASI (it was never in the WASI run); its peers are plain JavaScript, so it is a candidate to add' },
+  ratelimit: { 'win32-x64': true, 'linux-arm64-gnu': 'its 5M-key memory test needs minutes under qemu', 'wasm32-wasi': 'its 5M-key memory test needs minutes on WebAssembly' },
+  redact: { 'win32-x64': true, 'linux-arm64-gnu': true, 'wasm32-wasi': true },
+  // fetch() runs for real under Wine: scripts/wine/preload.cjs works around Wine's keep-alive bug.
+  express: { 'win32-x64': true, 'linux-arm64-gnu': EMULATION, 'wasm32-wasi': EMULATION.replace('under qemu', 'on WASI') },
+  'express-auth': { 'win32-x64': true, 'linux-arm64-gnu': true, 'wasm32-wasi': true },
+  example: { 'win32-x64': true, 'linux-arm64-gnu': EMULATION, 'wasm32-wasi': EMULATION.replace('under qemu', 'on WASI') },
+  'load-error': { 'win32-x64': true, 'linux-arm64-gnu': 'plain JavaScript: the error text does not depend on the binary', 'wasm32-wasi': 'plain JavaScript: the error text does not depend on the binary' },
+  packaging: {
+    'win32-x64': 'packs and installs the linux-x64-gnu package; test-platforms installs the packed win32-x64-msvc package and runs it under Wine instead',
+    'linux-arm64-gnu': 'packs and installs the linux-x64-gnu package; the packed install is checked per platform by test-platforms',
+    'wasm32-wasi': 'packs and installs the linux-x64-gnu package; test-platforms runs the packed WASI package instead',
+  },
+  'platform-checks': {
+    'win32-x64': 'checks the build machine\'s binaries with its Linux tools (objdump, readelf); runs natively in npm test',
+    'linux-arm64-gnu': 'checks the build machine\'s binaries; runs natively in npm test',
+    'wasm32-wasi': 'checks the build machine\'s binaries; runs natively in npm test',
+  },
+}
+
+export const PLATFORMS = ['win32-x64', 'linux-arm64-gnu', 'wasm32-wasi']
+
+/** The suite files in __test__ against the table: throws on a suite with no entry (or a stale entry). */
+export function suitesFor(platform, files) {
+  const names = files.filter((f) => f.endsWith('.test.mjs')).map((f) => f.slice(0, -'.test.mjs'.length))
+  const unlisted = names.filter((name) => !SUITES[name])
+  if (unlisted.length) {
+    throw new Error(
+      `test suites not listed in scripts/platform-suites.mjs: ${unlisted.join(', ')}. ` +
+        `Add each with, per platform, true (it runs there) or the reason it cannot.`,
+    )
+  }
+  const stale = Object.keys(SUITES).filter((name) => !names.includes(name))
+  if (stale.length) throw new Error(`scripts/platform-suites.mjs lists suites that do not exist: ${stale.join(', ')}`)
+  const run = []
+  const excluded = {}
+  for (const name of names) {
+    const where = SUITES[name][platform]
+    if (where === true) run.push(name)
+    else if (typeof where === 'string' && where) excluded[name] = where
+    else throw new Error(`scripts/platform-suites.mjs: ${name} says neither true nor a reason for ${platform}`)
+  }
+  return { run, excluded }
+}
