@@ -5,6 +5,7 @@
 // bindings below. The header comes from scripts/index-dts-header.txt (package.json napi.dtsHeaderFile).
 export { RedisRateLimiter } from './js/redis.js'
 export type { RedisRateLimiterOptions, RedisClientLike } from './js/redis.js'
+export { RemoteJwks } from './js/jwt.js'
 
 /**
  * Which binding artifact the generated loader actually loaded: `'native'` for
@@ -17,22 +18,6 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 /** Signs JWTs with one key and algorithm. The key is parsed once and cannot be read back. */
 export declare class JwtSigner {
   constructor(options: JwtSignerOptions)
-  /**
-   * Signs `payload` (a plain object of claims) and returns the compact token. Adds `iat` and
-   * `exp` (seconds), and `nbf`, `iss`, `aud`, `sub` from the options.
-   */
-  sign(payload: import('./js/jwt.js').JwtPayload, options?: JwtCallOptions): string
-  /**
-   * Fast path behind `sign` (the package entry point wraps the class): `payload` is the JSON
-   * text of the claims object.
-   */
-  _sign(payload: string, currentTime?: number): string
-  /**
-   * `header.payload` for the JSON text `payload`, unsigned: the package entry point signs RSA
-   * tokens with Node's OpenSSL, whose RSA private-key operation measured about twice as fast
-   * as ring's on x86-64 (see the README's design notes).
-   */
-  _signingInput(payload: string, currentTime?: number): string
   /** The algorithm this signer uses. */
   get algorithm(): import('./js/jwt.js').JwtAlgorithm
 }
@@ -40,13 +25,6 @@ export declare class JwtSigner {
 /** Verifies JWTs against a key or key set with a strict claims policy. */
 export declare class JwtVerifier {
   constructor(options: JwtVerifierOptions)
-  /**
-   * Verifies `token` (signature, algorithm, then claims) and returns its payload. Throws a
-   * coded error (`ERR_JWT_*`) otherwise; messages never include the token.
-   */
-  verify(token: string, options?: JwtCallOptions): import('./js/jwt.js').JwtPayload
-  /** Fast path behind `verify`: returns the payload as JSON text. */
-  _verify(token: string, currentTime?: number): string
   /** The accepted algorithms. */
   get algorithms(): import('./js/jwt.js').JwtAlgorithm[]
 }
@@ -100,13 +78,6 @@ export declare class Keyring {
 export declare class RateLimiter {
   constructor(options: RateLimiterOptions)
   /**
-   * Spends `cost` units (default 1, at most `limit`) of `key`'s budget if they are available.
-   * A denied hit spends nothing.
-   */
-  hit(key: string, cost?: number): RateLimitResult
-  /** What `hit` would answer, without spending anything. */
-  peek(key: string, cost?: number): RateLimitResult
-  /**
    * Gives back up to `cost` units (default 1) that an earlier `hit` spent, for requests that
    * turn out not to count. Never gives back more than was spent in the current window.
    */
@@ -137,11 +108,6 @@ export declare class Redactor {
    * string (a trailing newline is kept).
    */
   redactJson(json: string | Uint8Array): string
-  /**
-   * A redacted copy of `value` (through JSON: what `JSON.stringify` keeps). The input is never
-   * modified.
-   */
-  redact(value: unknown): any
   /** Redacts the value-pattern secrets in free text (messages, stack traces, URLs). */
   redactText(text: string | Uint8Array): string
   /** The keys redacted when `keys` is not given. */
@@ -251,7 +217,7 @@ export interface JwtCallOptions {
 export interface JwtSignerOptions {
   /**
    * `'HS256'`, `'HS384'`, `'HS512'`, `'RS256'`, `'RS384'`, `'RS512'`, `'PS256'`, `'PS384'`,
-   * `'PS512'`, `'ES256'`, `'ES384'` or `'EdDSA'`.
+   * `'PS512'`, `'ES256'`, `'ES384'`, `'EdDSA'` or `'Ed25519'` (RFC 9864).
    */
   algorithm: import('./js/jwt.js').JwtAlgorithm
   /**
@@ -280,9 +246,9 @@ export interface JwtVerifierOptions {
   algorithms: import('./js/jwt.js').JwtAlgorithm[]
   /**
    * A PEM public (or private) key, a JWK, a JWKS (`{ keys: [...] }`, chosen by `kid`), a
-   * `KeyObject`, or for HS* the shared secret.
+   * `KeyObject`, a `RemoteJwks` (keys fetched from a URL), or for HS* the shared secret.
    */
-  key: string | Uint8Array | import('node:crypto').JsonWebKey | { keys: import('node:crypto').JsonWebKey[] } | import('node:crypto').KeyObject
+  key: string | Uint8Array | import('node:crypto').JsonWebKey | { keys: import('node:crypto').JsonWebKey[] } | import('node:crypto').KeyObject | import('./js/jwt.js').RemoteJwks
   /** Accepted `iss` value(s); makes `iss` required. */
   issuer?: string | string[]
   /** Accepted audience(s); makes `aud` required. Without it, a token carrying `aud` is refused. */
@@ -303,6 +269,11 @@ export interface JwtVerifierOptions {
   critHeaders?: Array<string>
   /** Longest token accepted, in bytes, checked before any decoding. Default 16384. */
   maxTokenLength?: number
+  /**
+   * Opt-in verified-token cache (off by default): a repeated token skips the signature check,
+   * never the `exp`/`nbf`/`maxAge` checks. Keyed by the whole token; `maxEntries` default 10000.
+   */
+  cache?: { maxEntries?: number }
 }
 
 /** One key of a keyring. */

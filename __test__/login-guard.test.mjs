@@ -1,10 +1,13 @@
 // LoginGuard on the in-memory store and on an async store (the same table behind promises, as any
 // remote store looks to the guard): reservations, client grouping, the three limits, fail-closed.
 import assert from 'node:assert/strict'
-import { test } from 'node:test'
+import { after, before, test } from 'node:test'
 
-import { RateLimiter } from 'rampart'
+import Redis from 'ioredis'
+import { RateLimiter, RedisRateLimiter } from 'rampart'
 import { LoginGuard } from 'rampart/express'
+
+import { startRedis } from './helpers/redis-server.mjs'
 
 /** Any async store: the native limiter behind a promise that settles on a later turn. */
 const asyncLimiter = (options) => {
@@ -17,7 +20,31 @@ const asyncLimiter = (options) => {
   }
 }
 
-const STORES = { memory: {}, async: { createLimiter: asyncLimiter } }
+// A real redis-server (started here; a missing one fails the suite), shared by the guards of
+// the Redis variant, each under its own key prefix.
+let server
+let redis
+let guards = 0
+before(async () => {
+  server = await startRedis()
+  redis = new Redis({ port: server.port, host: server.host, lazyConnect: true })
+  await redis.connect()
+})
+after(async () => {
+  redis.disconnect()
+  await server.stop()
+})
+const redisLimiter = () => {
+  const guard = ++guards
+  return ({ purpose, limit, windowMs }) =>
+    new RedisRateLimiter({ client: redis, limit, windowMs, prefix: `lg${process.pid}-${guard}:${purpose}:`, onStoreError: 'fail-closed' })
+}
+
+const STORES = {
+  memory: () => ({}),
+  async: () => ({ createLimiter: asyncLimiter }),
+  redis: () => ({ createLimiter: redisLimiter() }),
+}
 
 /** Runs `attempts` logins with wrong passwords, each held for `checkMs` like a password check. */
 async function wrongPasswords(guard, attempts, checkMs = 0) {
@@ -34,16 +61,16 @@ async function wrongPasswords(guard, attempts, checkMs = 0) {
   return passed
 }
 
-for (const [store, extra] of Object.entries(STORES)) {
+for (const [store, options] of Object.entries(STORES)) {
   test(`[${store}] 20 concurrent wrong passwords on one account: at most the limit pass`, async () => {
-    const guard = new LoginGuard({ ...extra, maxConsecutiveFailures: 5 })
+    const guard = new LoginGuard({ ...options(), maxConsecutiveFailures: 5 })
     const attempts = Array.from({ length: 20 }, () => ({ username: 'admin', ip: '192.0.2.10' }))
     assert.equal(await wrongPasswords(guard, attempts, 20), 5)
     assert.equal((await guard.begin({ username: 'admin', ip: '192.0.2.10' })).allowed, false)
   })
 
   test(`[${store}] IPv6 rotation within one /64 and one /56 counts as one client`, async () => {
-    const guard = new LoginGuard({ ...extra, maxConsecutiveFailures: 5 })
+    const guard = new LoginGuard({ ...options(), maxConsecutiveFailures: 5 })
     const in64 = Array.from({ length: 200 }, (_, i) => ({ username: 'root', ip: `2001:db8:1:2::${(i + 1).toString(16)}` }))
     assert.equal(await wrongPasswords(guard, in64), 5)
     const in56 = Array.from({ length: 200 }, (_, i) => ({ username: 'root2', ip: `2001:db8:5:${(i & 255).toString(16)}::${i + 1}` }))
@@ -53,7 +80,7 @@ for (const [store, extra] of Object.entries(STORES)) {
   })
 
   test(`[${store}] a per-account limit holds across 100 addresses`, async () => {
-    const guard = new LoginGuard({ ...extra, maxConsecutiveFailures: 5, maxFailuresPerAccountPerDay: 10 })
+    const guard = new LoginGuard({ ...options(), maxConsecutiveFailures: 5, maxFailuresPerAccountPerDay: 10 })
     const attempts = Array.from({ length: 100 }, (_, i) => ({ username: 'victim', ip: `198.51.100.${i + 1}` }))
     assert.equal(await wrongPasswords(guard, attempts), 10)
     const gate = await guard.begin({ username: 'victim', ip: '203.0.113.1' })
@@ -63,7 +90,7 @@ for (const [store, extra] of Object.entries(STORES)) {
   })
 
   test(`[${store}] success gives the reservation back and clears the account+client record`, async () => {
-    const guard = new LoginGuard({ ...extra, maxConsecutiveFailures: 3, maxFailuresPerAccountPerDay: 4, maxFailuresPerIpPerDay: 4 })
+    const guard = new LoginGuard({ ...options(), maxConsecutiveFailures: 3, maxFailuresPerAccountPerDay: 4, maxFailuresPerIpPerDay: 4 })
     const alice = { username: 'alice', ip: '203.0.113.5' }
     await wrongPasswords(guard, [alice, alice])
     for (let i = 0; i < 10; i++) {
@@ -77,7 +104,7 @@ for (const [store, extra] of Object.entries(STORES)) {
   })
 
   test(`[${store}] a blocked attempt counts nowhere`, async () => {
-    const guard = new LoginGuard({ ...extra, maxConsecutiveFailures: 100, maxFailuresPerIpPerDay: 2, maxFailuresPerAccountPerDay: 3 })
+    const guard = new LoginGuard({ ...options(), maxConsecutiveFailures: 100, maxFailuresPerIpPerDay: 2, maxFailuresPerAccountPerDay: 3 })
     const attacker = '192.0.2.66'
     assert.equal(await wrongPasswords(guard, [{ username: 'a', ip: attacker }, { username: 'b', ip: attacker }]), 2)
     // The client is blocked: its attempts on 'victim' must not drain the victim's budget.
@@ -154,4 +181,22 @@ test('bad input: coded errors, never a crash; huge accounts are still limited', 
   assert.throws(() => new LoginGuard({ onStoreError: 'open' }), { code: 'ERR_INVALID_ARG_VALUE' })
   assert.throws(() => new LoginGuard({ createLimiter: () => ({}) }), { code: 'ERR_INVALID_ARG_TYPE' })
   assert.throws(() => new LoginGuard({ get blockMs() { throw new Error('x') } }), { code: 'ERR_INVALID_ARG_VALUE' })
+})
+
+test('a blocked attempt publishes rampart:login.blocked with no password in it', async () => {
+  const { subscribe, unsubscribe } = await import('node:diagnostics_channel')
+  const seen = []
+  const listener = (message) => seen.push(message)
+  subscribe('rampart:login.blocked', listener)
+  try {
+    const guard = new LoginGuard({ maxConsecutiveFailures: 1 })
+    await (await guard.begin({ username: 'Eve@Example.com', ip: '2001:db8:7::1' })).failure()
+    assert.equal((await guard.begin({ username: 'eve@example.com', ip: '2001:db8:7::2' })).allowed, false)
+  } finally {
+    unsubscribe('rampart:login.blocked', listener)
+  }
+  assert.equal(seen.length, 1)
+  assert.equal(seen[0].account, 'eve@example.com')
+  assert.equal(seen[0].ip, '2001:db8:7:0:0:0:0:0/56')
+  assert.ok(seen[0].retryAfterMs > 0)
 })

@@ -172,3 +172,12 @@ test('errorHandler: production-safe when NODE_ENV is unset, and logged URLs are 
     else process.env.NODE_ENV = saved
   }
 })
+
+test('redact(): an array too long to walk (sparse, length 2^32-1) is censored, not copied', async () => {
+  const { Redactor } = await import('rampart')
+  const huge = []
+  huge.length = 2 ** 32 - 1
+  const out = new Redactor().redact({ list: huge, ok: 1 })
+  assert.equal(out.ok, 1)
+  assert.equal(out.list, '[REDACTED]')
+})

@@ -295,6 +295,13 @@ function jwksHandler(...sources) {
     }
   }
   const keys = []
+  // At most 100 sources, arrays included (a hostile sparse array of length 2^32-1 would take
+  // minutes to flatten).
+  if (sources.length > 100 || sources.some((source) => Array.isArray(source) && source.length > 100)) {
+    const error = new RangeError('jwksHandler takes at most 100 signers, sets or keys')
+    error.code = 'ERR_OUT_OF_RANGE'
+    throw error
+  }
   for (const source of sources.flat()) {
     const set = typeof source?.jwks === 'function' ? source.jwks() : source
     const list = Array.isArray(set?.keys) ? set.keys : [set]

@@ -15,6 +15,7 @@
 
 const { createHash } = require('node:crypto')
 
+const events = require('./events.js')
 const { RateLimiter } = require('./index.js')
 const { ipKeyGenerator } = require('./ip.js')
 
@@ -208,6 +209,8 @@ class LoginGuard {
         storeFailed ? STORE_ERROR_RETRY_MS : 0,
         ...results.map((r) => (r !== null && !r.allowed ? r.retryAfterMs : 0)),
       )
+      // Security event (no secret: the normalised account name and the client key).
+      events.loginBlocked({ account: keys.account, ip: keys.client, retryAfterMs })
       return settled({ allowed: false, retryAfterMs, delayMs: 0, reason: denied ? 'limited' : 'store-error' })
     }
     let delayMs = 0

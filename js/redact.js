@@ -5,6 +5,9 @@
 // through `safeJson`, which censors just those parts. Types: ../index.d.ts describes the same API.
 
 const MAX_DEPTH = 1000
+/** Arrays longer than this are censored whole by the hand walk (a sparse array of length 2^32-1
+ * would otherwise be walked index by index and copied into a dense one). */
+const MAX_ARRAY = 100_000
 
 /**
  * JSON text for `value`, like JSON.stringify, except that a part that cannot be serialized (a
@@ -45,6 +48,7 @@ function safeCopy(value, censor, ancestors, key) {
   ancestors.push(value)
   try {
     if (Array.isArray(value)) {
+      if (value.length > MAX_ARRAY) return censor
       const out = []
       for (let i = 0; i < value.length; i++) {
         let item

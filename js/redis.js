@@ -13,6 +13,7 @@
 //   reported once (the 'outage' event, or one process warning), and while Redis is down one
 //   probe call every PROBE_MS finds out when it is back.
 
+const events = require('./events.js')
 const { createHash } = require('node:crypto')
 const { EventEmitter } = require('node:events')
 const { readFileSync } = require('node:fs')
@@ -392,6 +393,7 @@ class RedisRateLimiter extends EventEmitter {
       typeof error?.code === 'string' && error.code.startsWith('ERR_RAMPART_REDIS')
         ? error
         : coded(Error, 'ERR_RAMPART_REDIS', `Redis call failed: ${String(error?.message ?? error).slice(0, 200)}`, error)
+    events.storeOutage({ store: 'redis', operation: 'ratelimit', failOpen: this.#policy !== 'fail-closed', error: wrapped })
     if (this.listenerCount('outage') > 0) {
       try {
         this.emit('outage', wrapped)

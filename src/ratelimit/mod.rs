@@ -210,7 +210,11 @@ impl RateLimiter {
 
   /// Spends `cost` units (default 1, at most `limit`) of `key`'s budget if they are available.
   /// A denied hit spends nothing.
-  #[napi(catch_unwind, skip_typescript, ts_args_type = "key: string, cost?: number")]
+  #[napi(
+    catch_unwind,
+    skip_typescript,
+    ts_args_type = "key: string, cost?: number"
+  )]
   pub fn hit(
     &self,
     env: Env,
@@ -224,7 +228,11 @@ impl RateLimiter {
   }
 
   /// What `hit` would answer, without spending anything.
-  #[napi(catch_unwind, skip_typescript, ts_args_type = "key: string, cost?: number")]
+  #[napi(
+    catch_unwind,
+    skip_typescript,
+    ts_args_type = "key: string, cost?: number"
+  )]
   pub fn peek(
     &self,
     env: Env,
