@@ -13,7 +13,7 @@ use napi::bindgen_prelude::{JsObjectValue, Object};
 use napi::{Env, JsRangeError, JsTypeError, JsValue, Status};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-/// The stable error codes. The strings are part of the public API (documented in the README).
+/// The stable error codes. The strings are part of the public API (documented in docs/errors.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Code {
   /// An argument or option has the wrong JavaScript type (`TypeError`).

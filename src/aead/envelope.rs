@@ -1,4 +1,4 @@
-//! The ciphertext envelope, byte for byte (also documented in the README for other languages):
+//! The ciphertext envelope, byte for byte (also documented in docs/keyring.md for other languages):
 //!
 //! ```text
 //! offset  size  field

@@ -473,7 +473,7 @@ impl JwtSigner {
 
   /// `header.payload` for the JSON text `payload`, unsigned: the package entry point signs RSA
   /// tokens with Node's OpenSSL, whose RSA private-key operation measured about twice as fast
-  /// as ring's on x86-64 (see the README's design notes).
+  /// as ring's on x86-64 (see docs/jwt.md, design notes).
   #[napi(
     skip_typescript,
     catch_unwind,
