@@ -71,7 +71,10 @@ test('GCRA gives capacity back continuously', async () => {
 })
 
 test('named limiters share one table across worker threads, exactly', async () => {
-  const options = { limit: 10_000, windowMs: 3_600_000, name: `exact-${process.pid}` }
+  // A window of ~46 days: one unit comes back every ~400 s, so however slowly the workers run
+  // (a loaded CI machine), no capacity is regained during the test and exactly 10,000 pass.
+  // (With a 1-hour window one unit came back every 360 ms, and a slow run admitted 10,002.)
+  const options = { limit: 10_000, windowMs: 4_000_000_000, name: `exact-${process.pid}` }
   const here = new RateLimiter(options)
   const source = `
     const { parentPort, workerData } = require('node:worker_threads')
