@@ -114,3 +114,22 @@ test('rateLimit and requireJwt publish denials and rejections over HTTP, without
     server.close()
   }
 })
+
+test('RedisRateLimiter reports an outage once on rampart:store.outage, with the error code only', async () => {
+  const { RedisRateLimiter } = await import('rampart')
+  // A client whose calls fail at once (an unreachable Redis); the message carries a "secret" to
+  // show it never reaches the event.
+  const down = () => Promise.reject(Object.assign(new Error('AUTH s3cret-password failed'), { code: 'ECONNREFUSED' }))
+  const client = { status: 'ready', evalsha: down, eval: down, script: down, on() {}, once() {} }
+  const limiter = new RedisRateLimiter({ client, limit: 5, windowMs: 1000, onStoreError: 'fail-closed', timeoutMs: 50 })
+  limiter.on('outage', () => {})
+  const seen = await capture(['rampart:store.outage'], async () => {
+    for (let i = 0; i < 5; i++) assert.equal((await limiter.hit(`k${i}`)).allowed, false)
+  })
+  assert.equal(seen.length, 1, 'once per outage, not per call')
+  assert.equal(seen[0].store, 'ratelimit')
+  assert.equal(seen[0].operation, 'redis')
+  assert.equal(seen[0].failOpen, false)
+  assert.match(seen[0].error, /^ERR_RAMPART_REDIS/)
+  assert.doesNotMatch(JSON.stringify(seen), /s3cret/)
+})

@@ -393,7 +393,9 @@ class RedisRateLimiter extends EventEmitter {
       typeof error?.code === 'string' && error.code.startsWith('ERR_RAMPART_REDIS')
         ? error
         : coded(Error, 'ERR_RAMPART_REDIS', `Redis call failed: ${String(error?.message ?? error).slice(0, 200)}`, error)
-    events.storeOutage({ store: 'redis', operation: 'ratelimit', failOpen: this.#policy !== 'fail-closed', error: wrapped })
+    // Once per outage, like the 'outage' event. failOpen: whether calls are let through without
+    // Redis ('fail-open', or 'local' where the in-process limiter decides).
+    events.storeOutage({ store: 'ratelimit', operation: 'redis', failOpen: this.#policy !== 'fail-closed', error: wrapped })
     if (this.listenerCount('outage') > 0) {
       try {
         this.emit('outage', wrapped)
