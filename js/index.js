@@ -2,8 +2,9 @@
 // The package entry point: the native bindings from the generated loader (../index.js), with
 // RateLimiter#hit and #peek, JwtSigner#sign and JwtVerifier#verify (./jwt.js), and
 // Redactor#redact (./redact.js), on faster paths. Building the result object in native code costs
-// about twice the rest of a hit, so the addon writes three numbers into a scratch array and the
-// object is built here, where V8 makes it almost free. Types: ../index.d.ts describes the same API.
+// about twice the rest of a hit, so the addon leaves three numbers in per-thread scratch memory
+// (src/ratelimit/fast.rs) and the object is built here, where V8 makes it almost free. Types:
+// ./index.d.ts describes the classes as users get them.
 
 let native
 try {
