@@ -26,6 +26,16 @@ const MIN_FULL_SWEEP_GAP_NS: u64 = 1_000_000_000;
 /// What a refused new key is told to wait.
 const REJECTED_RETRY_NS: u64 = 1_000_000_000;
 
+/// What a new key is told when the table is full of live keys.
+fn refused() -> Outcome {
+  Outcome {
+    allowed: false,
+    remaining: 0,
+    reset_ns: REJECTED_RETRY_NS,
+    retry_after_ns: REJECTED_RETRY_NS,
+  }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WhenFull {
   Reject,
@@ -143,8 +153,21 @@ impl Table {
     }
     let mut state = State::default();
     let outcome = self.policy.hit(&mut state, now, cost, charge);
-    if !charge || state == State::default() {
-      return (outcome, now); // nothing to remember
+    if !charge {
+      // A peek answers what the hit would: a new key that a hit would store, on a
+      // table full of live keys, is refused with `reject`. Like the hit, it first sweeps (at
+      // most once a second); unlike it, it counts no rejection.
+      if self.when_full == WhenFull::Reject && self.is_full() && self.would_store(cost, now) {
+        drop(shard);
+        self.sweep_all(now);
+        if self.is_full() {
+          return (refused(), now);
+        }
+      }
+      return (outcome, now);
+    }
+    if self.policy.is_fresh(&state, now) {
+      return (outcome, now); // nothing to remember (a cost-0 hit, say): same as an absent key
     }
     if self.reserve_slot() {
       shard.insert(hash, state);
@@ -167,12 +190,6 @@ impl Table {
       shard.insert(hash, state);
       return (outcome, now);
     }
-    let refused = Outcome {
-      allowed: false,
-      remaining: 0,
-      reset_ns: REJECTED_RETRY_NS,
-      retry_after_ns: REJECTED_RETRY_NS,
-    };
     if self.when_full == WhenFull::EvictOldest {
       let victim = shard
         .iter()
@@ -187,7 +204,18 @@ impl Table {
       }
     }
     self.rejections.fetch_add(1, Ordering::Relaxed);
-    (refused, now)
+    (refused(), now)
+  }
+
+  /// Whether a hit of `cost` on a new key at `now` leaves a state worth storing.
+  fn would_store(&self, cost: u32, now: u64) -> bool {
+    let mut state = State::default();
+    self.policy.hit(&mut state, now, cost, true);
+    !self.policy.is_fresh(&state, now)
+  }
+
+  fn is_full(&self) -> bool {
+    self.len.load(Ordering::Acquire) >= self.max_keys
   }
 
   /// Counts a new entry if there is room; exact under concurrency.
@@ -329,7 +357,14 @@ mod tests {
     for i in 0..10u32 {
       assert!(t.hit(&i.to_le_bytes(), 1, true, || now).allowed);
     }
-    // Full of live keys: a new key is refused, and counted.
+    // Full of live keys: a peek at a new key says what the hit will (before: allowed), and
+    // counts nothing; the hit is refused, and counted.
+    assert!(!t.hit(b"new", 1, false, || now).allowed);
+    assert_eq!(t.counters().rejections, 0);
+    assert!(
+      t.hit(b"new", 0, false, || now).allowed,
+      "a cost-0 peek stores nothing either way"
+    );
     let refused = t.hit(b"new", 1, true, || now);
     assert!(!refused.allowed);
     assert_eq!(t.counters().rejections, 1);
