@@ -2,7 +2,8 @@
 // named test. Tokens are built byte by byte with node:crypto so they are exactly what an
 // attacker would send, and every refusal must carry its stable code.
 import assert from 'node:assert/strict'
-import { generateKeyPairSync, randomBytes } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
+import { generateKeyPairSync } from './helpers/keys.mjs'
 import { test } from 'node:test'
 
 import { JwtSigner, JwtVerifier } from 'rampart'

@@ -3,7 +3,7 @@
 import { test, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { createServer } from 'node:http'
-import { generateKeyPairSync } from 'node:crypto'
+import { generateKeyPairSync } from './helpers/keys.mjs'
 import { JwtSigner, JwtVerifier, RemoteJwks } from '../js/index.js'
 import { code } from './jwt-helpers.mjs'
 

@@ -2,7 +2,8 @@
 // their tokens verify here with the same claims, and ours verify there. jsonwebtoken 9 has no
 // EdDSA, so that pair is jose-only.
 import assert from 'node:assert/strict'
-import { generateKeyPairSync, randomBytes } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
+import { generateKeyPairSync } from './helpers/keys.mjs'
 import { test } from 'node:test'
 
 import * as jose from 'jose'

@@ -50,7 +50,7 @@ import {
   type RateLimitOptions,
   type LoginGuardOptions,
 } from '../js/express.js'
-import { RedisRateLimiter as RedisRateLimiterFromSubpath, type RedisRateLimiterOptions } from '../js/redis.js'
+import { RedisRateLimiter as RedisRateLimiterFromSubpath, RedisTotpStepStore, type RedisRateLimiterOptions } from '../js/redis.js'
 import { pinoRedaction, winstonRedaction } from '../js/logging.js'
 
 async function usage(): Promise<void> {
@@ -134,6 +134,10 @@ async function redisUsage(client: { evalsha(...args: any[]): Promise<unknown>; e
   new RedisRateLimiter({ ...options, onStoreError: 'ignore' })
   // @ts-expect-error a client is required
   new RedisRateLimiter({ limit: 1, windowMs: 1 })
+  const steps = new RedisTotpStepStore({ client, prefix: 'totp:', timeoutMs: 200 })
+  const last: number | null = await steps.get('user-1')
+  const advanced: boolean = await steps.advance('user-1', 1, 90_000)
+  void [last, advanced, steps.prefix]
 }
 void redisUsage
 // Every documented export of the three entry points, used once with its documented types; the

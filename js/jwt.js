@@ -10,12 +10,23 @@ const crypto = require('node:crypto')
 
 const { KeyObject } = crypto
 
-/** `options` with a KeyObject `key` replaced by what the addon reads (a JWK or a Buffer). */
+/**
+ * `options` with a KeyObject `key` replaced by what the addon reads (a JWK or a Buffer).
+ * An asymmetric key is copied through DER into a fresh KeyObject before its JWK export: on
+ * Node 20, exporting a JWK from a key made by `generateKeyPair(Sync)` can deadlock the process
+ * when a garbage collection during the export finalizes the key-generation job, which locks the
+ * key's mutex the export already holds (reproduced here in under 100 exports; DER export and
+ * Node 22/24 are not affected). The copy shares no mutex with that job.
+ */
 function plainKey(options) {
   if (options === null || typeof options !== 'object' || !(options.key instanceof KeyObject)) return options
   const { key } = options
-  const plain = key.type === 'secret' ? key.export() : key.export({ format: 'jwk' })
-  return { ...options, key: plain }
+  if (key.type === 'secret') return { ...options, key: key.export() }
+  const fresh =
+    key.type === 'private'
+      ? crypto.createPrivateKey({ key: key.export({ format: 'der', type: 'pkcs8' }), format: 'der', type: 'pkcs8' })
+      : crypto.createPublicKey({ key: key.export({ format: 'der', type: 'spki' }), format: 'der', type: 'spki' })
+  return { ...options, key: fresh.export({ format: 'jwk' }) }
 }
 
 /** A function signing `header.payload` with Node's OpenSSL for an RS* or PS* algorithm. */

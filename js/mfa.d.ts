@@ -11,8 +11,9 @@ export { Totp }
 export function deriveKey(master: string | Uint8Array, purpose: string): Buffer
 
 /**
- * Where TotpGuard keeps the last accepted step per account. Implement it over Redis (or your
- * database) so the same code is refused on every instance. `advance` must be atomic: store
+ * Where TotpGuard keeps the last accepted step per account. With several instances use a shared
+ * one, `RedisTotpStepStore` from `rampart/redis` (or your own over a database), so the same code
+ * is refused on every instance. `advance` must be atomic: store
  * `step` only if it is greater than the stored one (or none), and say whether it did.
  */
 export interface TotpStepStore {

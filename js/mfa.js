@@ -163,6 +163,7 @@ class TotpGuard {
 // Crockford's base32: no i, l, o, u, so codes are easy to read aloud and to type.
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz'
 const CODE_CHARS = 12 // 60 bits
+const MAX_RECOVERY_CODES = 100
 const HASH_PREFIX = 'rampart-recovery-v1:'
 
 /** The 12 characters of a recovery code as typed (case, spaces, hyphens, i/l/o tolerated), or null. */
@@ -182,7 +183,10 @@ class MemoryRecoveryStore {
   #byAccount = new Map()
 
   replace(account, hashes) {
-    this.#byAccount.set(account, new Set(hashes))
+    if (!Array.isArray(hashes) || hashes.length > MAX_RECOVERY_CODES || hashes.some((h) => typeof h !== 'string' || h.length > 128)) {
+      throw typeError(`The "hashes" argument must be an array of at most ${MAX_RECOVERY_CODES} hashes (strings)`)
+    }
+    this.#byAccount.set(accountKey(account), new Set(hashes))
   }
 
   consume(account, hash) {
@@ -215,8 +219,8 @@ class RecoveryCodes {
     this.#key = Buffer.from(key)
     this.#store = checkStore(options.store ?? new MemoryRecoveryStore(), ['replace', 'consume', 'count'], 'store')
     const count = options.count ?? 10
-    if (!Number.isInteger(count) || count < 1 || count > 100) {
-      throw coded(RangeError, 'ERR_OUT_OF_RANGE', 'The value of "options.count" is out of range. It must be an integer from 1 to 100')
+    if (!Number.isInteger(count) || count < 1 || count > MAX_RECOVERY_CODES) {
+      throw coded(RangeError, 'ERR_OUT_OF_RANGE', `The value of "options.count" is out of range. It must be an integer from 1 to ${MAX_RECOVERY_CODES}`)
     }
     this.#count = count
   }

@@ -102,3 +102,26 @@ export declare class RampartRedisStore {
   decrement(key: string): Promise<void>
   resetKey(key: string): Promise<void>
 }
+
+export interface RedisTotpStepStoreOptions {
+  /** The Redis client (see `RedisClientLike`); connect and close it yourself. */
+  client: RedisClientLike
+  /** Start of every Redis key: `<prefix>{<account>}`. Default `'rampart:totp:'`. */
+  prefix?: string
+  /** How long a call waits for Redis before it rejects with `ERR_RAMPART_REDIS_TIMEOUT` (1 to 60000). Default 500. */
+  timeoutMs?: number
+}
+
+/**
+ * TotpGuard's replay protection shared by every instance: `new TotpGuard({ store: new
+ * RedisTotpStepStore({ client }) })`. A Redis error or timeout rejects (codes
+ * `ERR_RAMPART_REDIS*`) and TotpGuard then refuses the code: fail closed.
+ */
+export declare class RedisTotpStepStore {
+  constructor(options: RedisTotpStepStoreOptions)
+  readonly prefix: string
+  /** The last accepted step of `account`, or null. */
+  get(account: string): Promise<number | null>
+  /** Stores `step` (TTL `ttlMs`) if it is after the stored one, atomically; resolves whether it did. */
+  advance(account: string, step: number, ttlMs: number): Promise<boolean>
+}

@@ -14,13 +14,13 @@
 //   probe call every PROBE_MS finds out when it is back.
 
 const events = require('./events.js')
-const { createHash } = require('node:crypto')
+const { argType, argValue, clientKind, coded, evalScript, integer, isCluster, isReady, luaScript, outOfRange, redisError } = require('./redis-client.js')
 const { EventEmitter } = require('node:events')
 const { readFileSync } = require('node:fs')
 const { join } = require('node:path')
 
 const SCRIPT = readFileSync(join(__dirname, 'ratelimit.lua'), 'utf8')
-const SHA = createHash('sha1').update(SCRIPT).digest('hex')
+const LUA = luaScript(SCRIPT)
 const ALGORITHMS = { gcra: 'g', 'fixed-window': 'f', 'sliding-window': 's' }
 const POLICIES = new Set(['fail-open', 'fail-closed', 'local'])
 const MAX_KEY_BYTES = 1024
@@ -31,54 +31,6 @@ const PROBE_MS = 200
 /** `retryAfterMs` of a denial made by the 'fail-closed' policy. */
 const FAIL_CLOSED_RETRY_MS = 1000
 const DEFAULT_CACHE_KEYS = 100_000
-
-function coded(ErrorClass, code, message, cause) {
-  const error = cause === undefined ? new ErrorClass(message) : new ErrorClass(message, { cause })
-  error.code = code
-  return error
-}
-
-function describe(value) {
-  if (value === null) return 'null'
-  if (typeof value === 'function') return `function ${value.name || '<anonymous>'}`
-  if (typeof value === 'object') return value.constructor?.name ? `an instance of ${value.constructor.name}` : 'an object'
-  return `type ${typeof value}`
-}
-
-const argType = (name, expected, value) =>
-  coded(TypeError, 'ERR_INVALID_ARG_TYPE', `The "${name}" argument must be ${expected}. Received ${describe(value)}`)
-const argValue = (name, problem) => coded(TypeError, 'ERR_INVALID_ARG_VALUE', `The "${name}" argument ${problem}`)
-const outOfRange = (name, rule) => coded(RangeError, 'ERR_OUT_OF_RANGE', `The value of "${name}" is out of range. It must be ${rule}`)
-
-function integer(options, name, min, max, fallback) {
-  const value = options[name]
-  if (value === undefined) {
-    if (fallback === undefined) throw argType(`options.${name}`, 'of type number', value)
-    return fallback
-  }
-  if (typeof value !== 'number') throw argType(`options.${name}`, 'of type number', value)
-  if (!Number.isInteger(value) || value < min || value > max) throw outOfRange(`options.${name}`, `an integer >= ${min} and <= ${max}`)
-  return value
-}
-
-/** Which client API `client` speaks, by duck typing: 'ioredis' or 'node-redis'. */
-function clientKind(client) {
-  if (client !== null && typeof client === 'object') {
-    if (typeof client.evalSha === 'function' && typeof client.eval === 'function') return 'node-redis'
-    if (typeof client.evalsha === 'function' && typeof client.eval === 'function') return 'ioredis'
-  }
-  throw argType('options.client', 'an ioredis client or cluster, or a node-redis (v4+) client or cluster', client)
-}
-
-function isCluster(client, kind) {
-  return kind === 'ioredis' ? client.isCluster === true : typeof client.getSlotMaster === 'function'
-}
-
-/** The client has a live connection, as far as it knows (unknown counts as live). */
-function isReady(client, kind) {
-  if (kind === 'ioredis') return client.status === undefined || client.status === 'ready'
-  return client.isReady !== false
-}
 
 // CRC16/XMODEM, as Redis Cluster uses for hash slots.
 const CRC16 = new Uint16Array(256)
@@ -292,28 +244,14 @@ class RedisRateLimiter extends EventEmitter {
       this.#failed(batch, error)
     }
     this.#stats.scriptCalls++
-    this.#eval(true, keys, args).then(done, (error) => {
+    evalScript(this.#client, this.#kind, LUA, keys, args, true).then(done, (error) => {
       if (settled) return
       if (!/NOSCRIPT/.test(String(error?.message))) return fail(error)
       // After a restart or SCRIPT FLUSH (or on a Cluster node that never saw it): EVAL sends the
       // source, and the server caches it again for the next EVALSHA.
       this.#stats.scriptCalls++
-      this.#eval(false, keys, args).then(done, fail)
+      evalScript(this.#client, this.#kind, LUA, keys, args, false).then(done, fail)
     })
-  }
-
-  /** EVALSHA (`bySha`) or EVAL of the script, as a promise that settles once. */
-  #eval(bySha, keys, args) {
-    try {
-      const client = this.#client
-      if (this.#kind === 'ioredis') {
-        return Promise.resolve(bySha ? client.evalsha(SHA, keys.length, ...keys, ...args) : client.eval(SCRIPT, keys.length, ...keys, ...args))
-      }
-      const options = { keys, arguments: args }
-      return Promise.resolve(bySha ? client.evalSha(SHA, options) : client.eval(SCRIPT, options))
-    } catch (error) {
-      return Promise.reject(error)
-    }
   }
 
   #answered(batch, reply, sentAt) {
@@ -389,10 +327,7 @@ class RedisRateLimiter extends EventEmitter {
     this.#stats.storeErrors++
     if (this.#down) return
     this.#stats.outages++
-    const wrapped =
-      typeof error?.code === 'string' && error.code.startsWith('ERR_RAMPART_REDIS')
-        ? error
-        : coded(Error, 'ERR_RAMPART_REDIS', `Redis call failed: ${String(error?.message ?? error).slice(0, 200)}`, error)
+    const wrapped = redisError(error)
     // Once per outage, like the 'outage' event. failOpen: whether calls are let through without
     // Redis ('fail-open', or 'local' where the in-process limiter decides).
     events.storeOutage({ store: 'ratelimit', operation: 'redis', failOpen: this.#policy !== 'fail-closed', error: wrapped })
@@ -485,4 +420,4 @@ class RampartRedisStore {
   }
 }
 
-module.exports = { RedisRateLimiter, RampartRedisStore }
+module.exports = { RedisRateLimiter, RampartRedisStore, RedisTotpStepStore: require('./redis-totp.js').RedisTotpStepStore }

@@ -32,6 +32,9 @@ export const SUITES = {
   'redis-cluster': { 'win32-x64': 'needs redis-server and redis-cli (Linux binaries started by the test)', 'linux-arm64-gnu': 'needs redis-server and redis-cli (Linux binaries started by the test)', 'wasm32-wasi': 'needs redis-server and redis-cli (Linux binaries started by the test)' },
   'redis-express': { 'win32-x64': 'needs redis-server, a Linux binary started by the test', 'linux-arm64-gnu': 'needs redis-server, a Linux binary started by the test', 'wasm32-wasi': 'needs redis-server, a Linux binary started by the test' },
   'redis-faults': { 'win32-x64': 'needs redis-server, a Linux binary started and killed by the test', 'linux-arm64-gnu': 'needs redis-server, a Linux binary started and killed by the test', 'wasm32-wasi': 'needs redis-server, a Linux binary started and killed by the test' },
+  'mfa-redis': { 'win32-x64': 'needs redis-server, a Linux binary started and killed by the test', 'linux-arm64-gnu': 'needs redis-server, a Linux binary started and killed by the test', 'wasm32-wasi': 'needs redis-server, a Linux binary started and killed by the test' },
+  // A Node 20 deadlock (JWK export of a generated KeyObject during GC); the emulated targets run Node 22, which never hung.
+  'jwt-keyobject-gc': { 'win32-x64': 'guards a Node 20 deadlock; the Windows Node here is 22 (runs natively and on Node 22/24)', 'linux-arm64-gnu': 'guards a Node 20 deadlock; the arm64 Node here is 22 (runs natively and on Node 22/24)', 'wasm32-wasi': 'guards a Node 20 deadlock in KeyObject export; the WASI build gets the same plain JWK (runs natively)' },
   'totp': { 'win32-x64': NOT_YET, 'linux-arm64-gnu': NOT_YET, 'wasm32-wasi': NOT_YET },
   password: { 'win32-x64': true, 'linux-arm64-gnu': true, 'wasm32-wasi': true },
   'password-bad-input': {
