@@ -217,7 +217,7 @@ export interface JwtCallOptions {
 export interface JwtSignerOptions {
   /**
    * `'HS256'`, `'HS384'`, `'HS512'`, `'RS256'`, `'RS384'`, `'RS512'`, `'PS256'`, `'PS384'`,
-   * `'PS512'`, `'ES256'`, `'ES384'`, `'EdDSA'` or `'Ed25519'` (RFC 9864).
+   * `'PS512'`, `'ES256'`, `'ES384'`, `'ES512'`, `'EdDSA'` or `'Ed25519'` (RFC 9864).
    */
   algorithm: import('./js/jwt.js').JwtAlgorithm
   /**

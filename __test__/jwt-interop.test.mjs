@@ -10,7 +10,7 @@ import * as jose from 'jose'
 import jsonwebtoken from 'jsonwebtoken'
 import { JwtSigner, JwtVerifier } from 'rampart'
 
-const ALGS = ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'EdDSA']
+const ALGS = ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA']
 const ISS = 'https://issuer.example'
 const AUD = 'api://app'
 
@@ -20,7 +20,7 @@ function pair(alg) {
     return { signKey: secret, verifyKey: secret }
   }
   const kind = alg.startsWith('ES') ? 'ec' : alg === 'EdDSA' ? 'ed25519' : 'rsa'
-  const options = kind === 'ec' ? { namedCurve: alg === 'ES256' ? 'P-256' : 'P-384' } : kind === 'rsa' ? { modulusLength: 2048 } : {}
+  const options = kind === 'ec' ? { namedCurve: { ES256: 'P-256', ES384: 'P-384', ES512: 'P-521' }[alg] } : kind === 'rsa' ? { modulusLength: 2048 } : {}
   const { privateKey, publicKey } = generateKeyPairSync(kind, options)
   return { signKey: privateKey, verifyKey: publicKey }
 }

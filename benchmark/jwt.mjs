@@ -1,6 +1,6 @@
 // JWT sign and verify: rampart against jsonwebtoken (KeyObject and string/PEM key forms), jose,
 // fast-jwt (verified-token cache off and on) and @node-rs/jsonwebtoken, in one run, for HS256,
-// RS256 (2048-bit), ES256 and EdDSA.
+// RS256 (2048-bit), ES256, ES512 (P-521) and EdDSA.
 //
 // Every contender does the same job: the same claims (sub, role, iat, exp, iss, aud), and verify
 // checks the signature, exp, iss and aud and returns the payload; each must refuse a tampered
@@ -42,8 +42,8 @@ function keysFor(alg) {
   const pair =
     alg === 'RS256'
       ? generateKeyPairSync('rsa', { modulusLength: 2048 })
-      : alg === 'ES256'
-        ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
+      : alg === 'ES256' || alg === 'ES512'
+        ? generateKeyPairSync('ec', { namedCurve: alg === 'ES256' ? 'P-256' : 'P-521' })
         : generateKeyPairSync('ed25519')
   const signKey = pair.privateKey.export({ format: 'pem', type: 'pkcs8' })
   const verifyKey = pair.publicKey.export({ format: 'pem', type: 'spki' })
@@ -116,7 +116,7 @@ async function refuses(verify, token) {
   }
 }
 
-const ALGS = ['HS256', 'RS256', 'ES256', 'EdDSA']
+const ALGS = ['HS256', 'RS256', 'ES256', 'ES512', 'EdDSA']
 const suites = []
 for (const alg of ALGS) {
   const { list, rampartVerifier, bad } = contendersFor(alg)

@@ -5,7 +5,7 @@ export type JwtAlgorithm =
   | 'HS256' | 'HS384' | 'HS512'
   | 'RS256' | 'RS384' | 'RS512'
   | 'PS256' | 'PS384' | 'PS512'
-  | 'ES256' | 'ES384'
+  | 'ES256' | 'ES384' | 'ES512'
   | 'EdDSA' | 'Ed25519'
 
 /** A JWT claims set: the registered claims (RFC 7519 §4.1, times in seconds) and your own. */

@@ -53,7 +53,7 @@ function currentTime(options) {
 // set only when the set changed. Failures keep the last good set for `maxStaleMs` (fail closed
 // after that) and are reported once through `onError`, never per request.
 
-const ASYMMETRIC = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'EdDSA', 'Ed25519']
+const ASYMMETRIC = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519']
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]'])
 const internal = new WeakMap()
 

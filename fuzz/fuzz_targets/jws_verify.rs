@@ -16,6 +16,7 @@ thread_local! {
     jwt_pair("RFC 7515 A.1 HS256"),
     jwt_pair("RFC 8037 A.4 EdDSA"),
     jwt_pair("RFC 7515 A.3 ES256"),
+    jwt_pair("RFC 7515 A.4 ES512"),
   ]);
 }
 

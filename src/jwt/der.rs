@@ -12,6 +12,7 @@ pub const OID_RSA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0
 pub const OID_EC: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
 pub const OID_P256: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
 pub const OID_P384: &[u8] = &[0x2b, 0x81, 0x04, 0x00, 0x22];
+pub const OID_P521: &[u8] = &[0x2b, 0x81, 0x04, 0x00, 0x23];
 pub const OID_ED25519: &[u8] = &[0x2b, 0x65, 0x70];
 
 /// A cursor over DER bytes.
@@ -116,6 +117,26 @@ pub fn parse_sec1(der: &[u8]) -> Option<(&[u8], &[u8], &[u8])> {
   let bits = Reader::new(outer.read(0xa1)?).read(BIT_STRING)?;
   let (&unused, public) = bits.split_first()?;
   (unused == 0).then_some((private, curve, public))
+}
+
+/// The SEC1 `ECPrivateKey` inside a PKCS#8 PrivateKeyInfo: (private scalar, public point if
+/// present). Its curve is in the PrivateKeyInfo's AlgorithmIdentifier (`pkcs8_algorithm`).
+pub fn pkcs8_ec_private(der: &[u8]) -> Option<(&[u8], Option<&[u8]>)> {
+  let mut outer = Reader::new(der).sequence()?;
+  outer.read(INTEGER)?;
+  outer.sequence()?;
+  let mut inner = Reader::new(outer.read(OCTET_STRING)?).sequence()?;
+  inner.read(INTEGER)?;
+  let private = inner.read(OCTET_STRING)?;
+  if inner.peek_tag() == Some(0xa0) {
+    inner.read(0xa0)?;
+  }
+  if inner.peek_tag() != Some(0xa1) {
+    return Some((private, None));
+  }
+  let bits = Reader::new(inner.read(0xa1)?).read(BIT_STRING)?;
+  let (&unused, public) = bits.split_first()?;
+  (unused == 0).then_some((private, Some(public)))
 }
 
 /// Size in bits of the modulus of a PKCS#1 `RSAPublicKey`.

@@ -2,6 +2,7 @@
 //! to sign and verify. The key, never the token or a guess from a string, decides which
 //! algorithms it can serve.
 
+use p521::ecdsa::signature::{Signer as _, Verifier as _};
 use ring::hmac;
 use ring::rand::SystemRandom;
 use ring::signature::{self, EcdsaKeyPair, Ed25519KeyPair, KeyPair, RsaKeyPair, UnparsedPublicKey};
@@ -25,6 +26,8 @@ pub enum Alg {
   PS512,
   ES256,
   ES384,
+  /// ECDSA P-521 with SHA-512: RustCrypto's `p521` (ring has no P-521).
+  ES512,
   EdDSA,
   /// RFC 9864's fully specified name for EdDSA with Ed25519 (same signatures as `EdDSA`).
   Ed25519,
@@ -37,10 +40,11 @@ pub enum Family {
   Rsa,
   P256,
   P384,
+  P521,
   Ed25519,
 }
 
-pub const ALL: [Alg; 13] = [
+pub const ALL: [Alg; 14] = [
   Alg::HS256,
   Alg::HS384,
   Alg::HS512,
@@ -52,6 +56,7 @@ pub const ALL: [Alg; 13] = [
   Alg::PS512,
   Alg::ES256,
   Alg::ES384,
+  Alg::ES512,
   Alg::EdDSA,
   Alg::Ed25519,
 ];
@@ -75,6 +80,7 @@ impl Alg {
       Alg::PS512 => "PS512",
       Alg::ES256 => "ES256",
       Alg::ES384 => "ES384",
+      Alg::ES512 => "ES512",
       Alg::EdDSA => "EdDSA",
       Alg::Ed25519 => "Ed25519",
     }
@@ -86,6 +92,7 @@ impl Alg {
       Alg::RS256 | Alg::RS384 | Alg::RS512 | Alg::PS256 | Alg::PS384 | Alg::PS512 => Family::Rsa,
       Alg::ES256 => Family::P256,
       Alg::ES384 => Family::P384,
+      Alg::ES512 => Family::P521,
       Alg::EdDSA | Alg::Ed25519 => Family::Ed25519,
     }
   }
@@ -142,6 +149,8 @@ pub type KeyError = String;
 pub enum PrivateKey {
   Rsa(RsaKeyPair),
   Ec(Family, EcdsaKeyPair),
+  /// P-521 (ES512); the scalar is zeroized on drop by `p521`.
+  P521(Box<p521::ecdsa::SigningKey>),
   Ed(Ed25519KeyPair),
 }
 
@@ -150,7 +159,7 @@ pub enum PrivateKey {
 pub enum PublicKey {
   /// PKCS#1 `RSAPublicKey` DER.
   Rsa(Vec<u8>),
-  /// Uncompressed point.
+  /// Uncompressed point (for P-521, checked on the curve when parsed).
   Ec(Family, Vec<u8>),
   Ed(Vec<u8>),
 }
@@ -169,6 +178,7 @@ impl Material {
       Material::Private(private) => match **private {
         PrivateKey::Rsa(_) => Family::Rsa,
         PrivateKey::Ec(f, _) => f,
+        PrivateKey::P521(_) => Family::P521,
         PrivateKey::Ed(_) => Family::Ed25519,
       },
       Material::Public(PublicKey::Rsa(_)) => Family::Rsa,
@@ -201,6 +211,7 @@ fn family_name(family: Family) -> &'static str {
     Family::Rsa => "RSA",
     Family::P256 => "EC P-256",
     Family::P384 => "EC P-384",
+    Family::P521 => "EC P-521",
     Family::Ed25519 => "Ed25519",
   }
 }
@@ -214,10 +225,10 @@ fn ec_signing(family: Family) -> &'static signature::EcdsaSigningAlgorithm {
 }
 
 fn ec_point_len(family: Family) -> usize {
-  if family == Family::P384 {
-    97
-  } else {
-    65
+  match family {
+    Family::P384 => 97,
+    Family::P521 => 133,
+    _ => 65,
   }
 }
 
@@ -225,7 +236,8 @@ fn curve_from_oid(oid: &[u8]) -> Result<Family, KeyError> {
   match oid {
     der::OID_P256 => Ok(Family::P256),
     der::OID_P384 => Ok(Family::P384),
-    _ => Err("uses an EC curve other than P-256 and P-384 (ES512/P-521 is not supported)".into()),
+    der::OID_P521 => Ok(Family::P521),
+    _ => Err("uses an EC curve other than P-256, P-384 and P-521".into()),
   }
 }
 
@@ -261,7 +273,27 @@ fn ec_public(family: Family, point: &[u8]) -> Result<Material, KeyError> {
   if point.len() != ec_point_len(family) || point.first() != Some(&4) {
     return Err("is not an uncompressed EC public key".into());
   }
+  // ring checks P-256/P-384 points at each verification; p521 checks here, once.
+  if family == Family::P521 && p521::ecdsa::VerifyingKey::from_sec1_bytes(point).is_err() {
+    return Err("is not a point on the P-521 curve".into());
+  }
   Ok(Material::Public(PublicKey::Ec(family, point.to_vec())))
+}
+
+/// A P-521 private key from its scalar; `public`, when given, must be the matching point.
+fn p521_private(scalar: &[u8], public: Option<&[u8]>) -> Result<Material, KeyError> {
+  if scalar.len() != 66 {
+    return Err("has a P-521 private scalar that is not 66 bytes".into());
+  }
+  let key = p521::ecdsa::SigningKey::from_slice(scalar)
+    .map_err(|_| "is not a valid P-521 private key (the scalar is 0 or not below the order)")?;
+  if let Some(public) = public {
+    let derived = p521::ecdsa::VerifyingKey::from(&key).to_encoded_point(false);
+    if derived.as_bytes() != public {
+      return Err("is a P-521 private key whose public key does not match it".into());
+    }
+  }
+  Ok(Material::Private(Box::new(PrivateKey::P521(Box::new(key)))))
 }
 
 /// The y coordinates (little-endian, sign bit clear) of the eight Ed25519 points of small order:
@@ -342,6 +374,9 @@ pub fn from_pem(bytes: &[u8]) -> Result<Material, KeyError> {
       let (private, curve, public) = der::parse_sec1(der)
         .ok_or("is not a valid SEC1 EC key (it must include the public key)")?;
       let family = curve_from_oid(curve)?;
+      if family == Family::P521 {
+        return p521_private(private, Some(public));
+      }
       let pair = EcdsaKeyPair::from_private_key_and_public_key(
         ec_signing(family),
         private,
@@ -366,6 +401,10 @@ fn from_pkcs8(der: &[u8]) -> Result<Material, KeyError> {
     der::OID_RSA => rsa_private(RsaKeyPair::from_pkcs8(der).map_err(rejected("RSA key"))?),
     der::OID_EC => {
       let family = curve_from_oid(parameter.ok_or("is an EC key without a named curve")?)?;
+      if family == Family::P521 {
+        let (private, public) = der::pkcs8_ec_private(der).ok_or("is not a valid PKCS#8 EC key")?;
+        return p521_private(private, public);
+      }
       let pair = EcdsaKeyPair::from_pkcs8(ec_signing(family), der, &SystemRandom::new())
         .map_err(rejected("EC key (it must include the public key)"))?;
       Ok(Material::Private(Box::new(PrivateKey::Ec(family, pair))))
@@ -375,7 +414,9 @@ fn from_pkcs8(der: &[u8]) -> Result<Material, KeyError> {
         Ed25519KeyPair::from_pkcs8_maybe_unchecked(der).map_err(rejected("Ed25519 key"))?;
       Ok(Material::Private(Box::new(PrivateKey::Ed(pair))))
     }
-    _ => Err("is a key type rampart does not support (RSA, EC P-256/P-384 and Ed25519 are)".into()),
+    _ => Err(
+      "is a key type rampart does not support (RSA, EC P-256/P-384/P-521 and Ed25519 are)".into(),
+    ),
   }
 }
 
@@ -391,7 +432,9 @@ fn from_spki(der: &[u8]) -> Result<Material, KeyError> {
       ec_public(family, spki.key)
     }
     der::OID_ED25519 => ed25519_public(spki.key),
-    _ => Err("is a key type rampart does not support (RSA, EC P-256/P-384 and Ed25519 are)".into()),
+    _ => Err(
+      "is a key type rampart does not support (RSA, EC P-256/P-384/P-521 and Ed25519 are)".into(),
+    ),
   }
 }
 
@@ -460,7 +503,8 @@ pub fn from_jwk(jwk: &Value) -> Result<(Material, Option<String>, Option<Alg>), 
       let family = match text("crv")? {
         Some("P-256") => Family::P256,
         Some("P-384") => Family::P384,
-        _ => return Err("uses an EC curve other than P-256 and P-384".into()),
+        Some("P-521") => Family::P521,
+        _ => return Err("uses an EC curve other than P-256, P-384 and P-521".into()),
       };
       let size = (ec_point_len(family) - 1) / 2;
       let x = jwk_bytes(jwk, "x")?;
@@ -471,7 +515,9 @@ pub fn from_jwk(jwk: &Value) -> Result<(Material, Option<String>, Option<Alg>), 
       let mut point = vec![4u8];
       point.extend_from_slice(&x);
       point.extend_from_slice(&y);
-      if has_private {
+      if has_private && family == Family::P521 {
+        p521_private(&jwk_bytes(jwk, "d")?, Some(&point))?
+      } else if has_private {
         let d = jwk_bytes(jwk, "d")?;
         let pair = EcdsaKeyPair::from_private_key_and_public_key(
           ec_signing(family),
@@ -521,6 +567,13 @@ impl PrivateKey {
     match self {
       PrivateKey::Rsa(pair) => PublicKey::Rsa(pair.public().as_ref().to_vec()),
       PrivateKey::Ec(family, pair) => PublicKey::Ec(*family, pair.public_key().as_ref().to_vec()),
+      PrivateKey::P521(key) => PublicKey::Ec(
+        Family::P521,
+        p521::ecdsa::VerifyingKey::from(&**key)
+          .to_encoded_point(false)
+          .as_bytes()
+          .to_vec(),
+      ),
       PrivateKey::Ed(pair) => PublicKey::Ed(pair.public_key().as_ref().to_vec()),
     }
   }
@@ -559,6 +612,7 @@ pub enum Signer {
   Hmac(hmac::Key),
   Rsa(RsaKeyPair, &'static dyn signature::RsaEncoding),
   Ec(EcdsaKeyPair),
+  P521(Box<p521::ecdsa::SigningKey>),
   Ed(Ed25519KeyPair),
 }
 
@@ -572,6 +626,7 @@ impl Signer {
       (Material::Private(private), _, encoding) => match (*private, encoding) {
         (PrivateKey::Rsa(pair), Some(encoding)) => Signer::Rsa(pair, encoding),
         (PrivateKey::Ec(_, pair), _) => Signer::Ec(pair),
+        (PrivateKey::P521(key), _) => Signer::P521(key),
         (PrivateKey::Ed(pair), _) => Signer::Ed(pair),
         (PrivateKey::Rsa(_), None) => return Err("cannot be used with this algorithm".into()),
       },
@@ -597,6 +652,10 @@ impl Signer {
         .sign(&SystemRandom::new(), input)
         .ok()
         .map(|s| s.as_ref().to_vec()),
+      Signer::P521(key) => key
+        .try_sign(input)
+        .ok()
+        .map(|s: p521::ecdsa::Signature| s.to_bytes().to_vec()),
       Signer::Ed(pair) => Some(pair.sign(input).as_ref().to_vec()),
     }
   }
@@ -640,6 +699,9 @@ impl Verifier {
           PublicKey::Ec(family, point) => (point, *family),
           PublicKey::Ed(key) => (key, Family::Ed25519),
         };
+        if alg == Alg::ES512 {
+          return family == Family::P521 && verify_p521(bytes, input, signature);
+        }
         match alg.verification() {
           Some(algorithm) if alg.family() == family => UnparsedPublicKey::new(algorithm, bytes)
             .verify(input, signature)
@@ -651,6 +713,17 @@ impl Verifier {
   }
 }
 
+/// ES512: `signature` is r || s (66 bytes each, RFC 7518 §3.4) over SHA-512 of `input`.
+fn verify_p521(point: &[u8], input: &[u8], signature: &[u8]) -> bool {
+  let Ok(key) = p521::ecdsa::VerifyingKey::from_sec1_bytes(point) else {
+    return false;
+  };
+  let Ok(signature) = p521::ecdsa::Signature::from_slice(signature) else {
+    return false;
+  };
+  key.verify(input, &signature).is_ok()
+}
+
 #[cfg(test)]
 mod tests {
   use super::*;
@@ -660,7 +733,7 @@ mod tests {
     for alg in ALL {
       assert_eq!(Alg::from_name(alg.name()), Some(alg));
     }
-    for bad in ["none", "None", "hs256", "ES512", "", "HS256 "] {
+    for bad in ["none", "None", "hs256", "es512", "ES521", "", "HS256 "] {
       assert_eq!(Alg::from_name(bad), None);
     }
   }
@@ -685,6 +758,97 @@ mod tests {
     assert!(from_jwk(&jwk).err().unwrap().contains("base64url"));
     let jwk = serde_json::json!({ "kty": "oct", "k": "AAAA", "use": "enc" });
     assert!(from_jwk(&jwk).is_err());
+  }
+
+  /// Wycheproof ecdsa_secp521r1_sha512_p1363_test.json, every case: valid signatures verify,
+  /// invalid ones (modified r or s, out-of-range values, wrong sizes, edge-case keys) do not.
+  #[test]
+  fn wycheproof_es512() {
+    use wycheproof::ecdsa::{TestName, TestSet};
+    use wycheproof::TestResult;
+    let set = TestSet::load(TestName::EcdsaSecp521r1Sha512P1363).unwrap();
+    let (mut valid, mut invalid) = (0, 0);
+    for group in set.test_groups {
+      let material =
+        ec_public(Family::P521, &group.key.key).expect("Wycheproof keys are on the curve");
+      let verifier = Verifier::new(material, &[Alg::ES512]);
+      for test in group.tests {
+        let ok = verifier.verify(Alg::ES512, &test.msg, &test.sig);
+        match test.result {
+          TestResult::Valid => {
+            assert!(ok, "tc {} must verify", test.tc_id);
+            valid += 1;
+          }
+          TestResult::Invalid => {
+            assert!(!ok, "tc {} must be refused", test.tc_id);
+            invalid += 1;
+          }
+          TestResult::Acceptable => {}
+        }
+        // The same signature never verifies as another algorithm or family.
+        assert!(!verifier.verify(Alg::ES384, &test.msg, &test.sig));
+      }
+    }
+    assert!(
+      valid > 200 && invalid > 50,
+      "{valid} valid, {invalid} invalid cases"
+    );
+  }
+
+  /// RFC 7515 A.4's P-521 key: it signs (random nonces, so not byte for byte) and verifies;
+  /// a changed coordinate, a point off the curve, a short scalar and a public key that does not
+  /// match the private one are refused when the key is parsed.
+  #[test]
+  fn p521_keys_are_checked_when_parsed() {
+    let fixture: Value =
+      serde_json::from_str(include_str!("../../__test__/fixtures/jwt-vectors.json")).unwrap();
+    let v = fixture["vectors"]
+      .as_array()
+      .unwrap()
+      .iter()
+      .find(|v| v["alg"] == "ES512")
+      .unwrap();
+    let jwk = v["jwk"].as_object().unwrap().clone();
+    let (material, _, _) = from_jwk(&Value::Object(jwk.clone())).unwrap();
+    assert_eq!(material.family(), Family::P521);
+    check_pair(&material, Alg::ES512).unwrap();
+    assert!(check_pair(&material, Alg::ES384).is_err());
+    let signer = Signer::new(material, Alg::ES512).unwrap();
+    let first = signer.sign(b"input").unwrap();
+    assert_eq!(first.len(), 132);
+    assert_ne!(first, signer.sign(b"input").unwrap(), "random nonces");
+    let (public, _, _) = from_jwk(&Value::Object(jwk.clone())).unwrap();
+    let verifier = Verifier::new(public, &[Alg::ES512]);
+    assert!(verifier.verify(Alg::ES512, b"input", &first));
+    assert!(!verifier.verify(Alg::ES512, b"inpuT", &first));
+    assert!(!verifier.verify(Alg::ES512, b"input", &first[..131]));
+
+    let b64 = |bytes: &[u8]| {
+      let mut out = String::new();
+      crate::b64::encode_url_into(bytes, &mut out);
+      Value::from(out)
+    };
+    let with = |name: &str, value: Value| {
+      let mut changed = jwk.clone();
+      changed.insert(name.into(), value);
+      from_jwk(&Value::Object(changed)).err().unwrap()
+    };
+    let mut y = crate::b64::decode_url(jwk["y"].as_str().unwrap()).unwrap();
+    y[65] ^= 1;
+    let y = b64(&y);
+    assert!(with("y", y.clone()).contains("does not match"));
+    let mut public_only = jwk.clone();
+    public_only.remove("d");
+    public_only.insert("y".into(), y);
+    let off_curve = from_jwk(&Value::Object(public_only)).err().unwrap();
+    assert!(
+      off_curve.contains("not a point on the P-521 curve"),
+      "{off_curve}"
+    );
+    assert!(with("d", Value::from("AAAA")).contains("66 bytes"));
+    let zero = b64(&[0u8; 66]);
+    assert!(with("d", zero).contains("not a valid P-521 private key"));
+    assert!(with("crv", Value::from("P-512")).contains("P-521"));
   }
 
   #[test]

@@ -34,7 +34,7 @@ const MAX_KEYS: usize = 100;
 #[napi(object, object_to_js = false)]
 pub struct JwtSignerOptions {
   /// `'HS256'`, `'HS384'`, `'HS512'`, `'RS256'`, `'RS384'`, `'RS512'`, `'PS256'`, `'PS384'`,
-  /// `'PS512'`, `'ES256'`, `'ES384'`, `'EdDSA'` or `'Ed25519'` (RFC 9864).
+  /// `'PS512'`, `'ES256'`, `'ES384'`, `'ES512'`, `'EdDSA'` or `'Ed25519'` (RFC 9864).
   #[napi(ts_type = "import('./js/jwt.js').JwtAlgorithm")]
   pub algorithm: String,
   /// A PEM private key (PKCS#8, PKCS#1 or SEC1), a private JWK, a `KeyObject`, or for HS* a
@@ -189,7 +189,7 @@ fn algorithm(name: &str, option: &str) -> Result<Alg> {
     Error::arg_value(
       option,
       "is not a supported algorithm (HS256, HS384, HS512, RS256, RS384, RS512, PS256, PS384, \
-       PS512, ES256, ES384, EdDSA, Ed25519)",
+       PS512, ES256, ES384, ES512, EdDSA, Ed25519)",
     )
   })
 }
