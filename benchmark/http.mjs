@@ -106,5 +106,7 @@ async function main() {
   }
 }
 
+// http-profile.mjs stops the server with SIGTERM and needs a normal exit to get the CPU profile.
+if (process.argv.includes('--exit-on-sigterm')) process.on('SIGTERM', () => process.exit(0))
 if (process.argv.includes('--server')) await server()
 else await main()

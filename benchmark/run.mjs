@@ -3,7 +3,7 @@
 // name: --write-readme) the tables in docs/benchmarks.md and benchmark/chart.svg are updated.
 import { execFileSync } from 'node:child_process'
 
-const suites = ['password', 'aead', 'jwt', 'ratelimit', 'ratelimit-redis', 'redact', 'http', 'totp']
+const suites = ['password', 'aead', 'jwt', 'ratelimit', 'ratelimit-redis', 'redact', 'http', 'http-profile', 'totp']
 const flags = process.argv.slice(2).filter((a) => a.startsWith('--'))
 const chosen = process.argv.slice(2).filter((a) => !a.startsWith('--'))
 for (const suite of chosen.length ? chosen : suites) {

@@ -61,4 +61,13 @@ const { RedisRateLimiter } = require('./redis.js')
 // named ES module export.
 const Totp = require('./totp.js').wrap(native.Totp)
 
-module.exports = { ...require('../index.js'), RateLimiter, JwtSigner, JwtVerifier, Redactor, RedisRateLimiter, Totp, RemoteJwks }
+// On WebAssembly the async password calls reject with the error's class and code carried in the
+// message (napi-rs cannot pass the object there); ./wasm-errors.js rebuilds the native error.
+const asyncExports = {}
+if (!isNative) {
+  const { withRestoredRejections } = require('./wasm-errors.js')
+  asyncExports.hashPassword = withRestoredRejections(native.hashPassword, 1)
+  asyncExports.verifyPassword = withRestoredRejections(native.verifyPassword, 2)
+}
+
+module.exports = { ...require('../index.js'), RateLimiter, JwtSigner, JwtVerifier, Redactor, RedisRateLimiter, Totp, RemoteJwks, ...asyncExports }

@@ -229,14 +229,35 @@ impl Error {
   }
 
   #[cfg(not(fuzzing))]
-  /// Converts to the `napi::Error` a promise is rejected with. (On wasm the rejection carries the
-  /// message only: napi-rs cannot hand the object through there.)
+  /// Converts to the `napi::Error` a promise is rejected with.
   pub fn into_rejection(self, env: &Env) -> napi::Error {
+    // On wasm napi-rs cannot reject with an object (it rebuilds a plain `Error` whose `code` is
+    // "GenericFailure" from the message), so the class and code travel in a prefix of the
+    // message, which the package entry (js/wasm-errors.js) turns back into the same object.
+    #[cfg(target_family = "wasm")]
+    {
+      let _ = env;
+      napi::Error::new(Status::GenericFailure, self.tagged_message())
+    }
+    #[cfg(not(target_family = "wasm"))]
     match self.to_js(env) {
       Ok(object) => napi::Error::from(object.to_unknown()),
       // Only reachable while the environment is shutting down.
       Err(_) => napi::Error::new(Status::GenericFailure, self.message),
     }
+  }
+
+  /// `[rampart:<code>:<class>] <message>`: how a rejection carries its code and class on wasm
+  /// (see `into_rejection`). js/wasm-errors.js reads exactly this shape. Used on wasm only;
+  /// tested on every target.
+  #[cfg_attr(not(target_family = "wasm"), allow(dead_code))]
+  pub fn tagged_message(&self) -> String {
+    let class = match self.code.kind() {
+      Kind::TypeError => "TypeError",
+      Kind::RangeError => "RangeError",
+      Kind::Error => "Error",
+    };
+    format!("[rampart:{}:{class}] {}", self.code.as_str(), self.message)
   }
 }
 
@@ -252,6 +273,21 @@ mod tests {
     assert_eq!(Code::HashParams.as_str(), "ERR_HASH_PARAMS");
     assert_eq!(Code::Busy.as_str(), "ERR_BUSY");
     assert_eq!(Code::Aborted.as_str(), "ABORT_ERR");
+  }
+
+  #[test]
+  fn tagged_messages_carry_code_and_class() {
+    let e = Error::arg_type("password", "of type string", "type number");
+    assert_eq!(
+      e.tagged_message(),
+      "[rampart:ERR_INVALID_ARG_TYPE:TypeError] The \"password\" argument must be of type string. Received type number"
+    );
+    assert!(Error::out_of_range("n", ">= 1")
+      .tagged_message()
+      .starts_with("[rampart:ERR_OUT_OF_RANGE:RangeError] "));
+    assert!(Error::new(Code::Aborted, "The operation was aborted")
+      .tagged_message()
+      .starts_with("[rampart:ABORT_ERR:Error] "));
   }
 
   #[test]

@@ -115,9 +115,19 @@ impl<'env> Signal<'env> {
 /// `Error('The operation was aborted')` with `name: 'AbortError'`, `code: 'ABORT_ERR'` and the
 /// signal's reason as `cause`.
 fn abort_error(env: &Env, reason: Option<Unknown<'_>>) -> napi::Result<napi::Error> {
-  let mut error = Error::new(Code::Aborted, "The operation was aborted").to_js(env)?;
-  if let Some(reason) = reason {
-    error.set_named_property("cause", reason)?;
+  // On wasm a rejection cannot carry an object: the tagged message instead (the package entry
+  // rebuilds the AbortError, with the signal's reason as its cause).
+  #[cfg(target_family = "wasm")]
+  {
+    let _ = reason;
+    Ok(Error::new(Code::Aborted, "The operation was aborted").into_rejection(env))
   }
-  Ok(napi::Error::from(error.to_unknown()))
+  #[cfg(not(target_family = "wasm"))]
+  {
+    let mut error = Error::new(Code::Aborted, "The operation was aborted").to_js(env)?;
+    if let Some(reason) = reason {
+      error.set_named_property("cause", reason)?;
+    }
+    Ok(napi::Error::from(error.to_unknown()))
+  }
 }
