@@ -9,25 +9,27 @@
 const EMULATION = 'not run under qemu to keep CI time: the primitives it uses are covered by the suites that do run'
 const WASI_PEERS = 'its peer libraries are native x64 addons; it tests them against rampart, not the WASI build'
 
-const NOT_YET = 'added on 2026-12-04 and not yet tried here (runs natively in npm test and on Node 22/24): a candidate to add'
+// Reasons measured on 2026-12-05 by running each suite there (see docs/platform-support.md).
+const SPAWNS = 'spawns child Node processes with process.execPath, an arm64 binary this machine runs only through qemu-aarch64 (no binfmt_misc registration): the children fail to start'
+const WINE_JWKS = 'its RemoteJwks tests fail under Wine with ERR_JWKS_UNAVAILABLE: the fetches of the test\'s loopback JWKS server fail there (plain fetch works with scripts/wine/preload.cjs; not diagnosed further). Runs natively and on Node 22/24'
+const QEMU_JWKS = 'its RemoteJwks tests fail under qemu with ERR_JWKS_UNAVAILABLE, most likely their timeoutMs bounds of a few hundred ms: Node\'s first fetch alone took 408 ms under qemu here (47 ms natively). Runs natively and on Node 22/24'
+const REDIS = 'needs redis-server, a Linux binary started by the test; not available to the emulated Node'
 
 export const SUITES = {
-  // Suites merged on 2026-12-04 (Redis, JWKS, MFA/CSRF/events, redaction gaps, LoginGuard, boundary
-  // hardening): they run natively in npm test and on Node 22/24; not yet tried on the emulated targets.
-  'boundary': { 'win32-x64': NOT_YET, 'linux-arm64-gnu': NOT_YET, 'wasm32-wasi': NOT_YET },
-  'csrf': { 'win32-x64': NOT_YET, 'linux-arm64-gnu': NOT_YET, 'wasm32-wasi': NOT_YET },
-  'events': { 'win32-x64': NOT_YET, 'linux-arm64-gnu': NOT_YET, 'wasm32-wasi': NOT_YET },
+  'boundary': { 'win32-x64': true, 'linux-arm64-gnu': SPAWNS, 'wasm32-wasi': true },
+  'csrf': { 'win32-x64': true, 'linux-arm64-gnu': true, 'wasm32-wasi': true },
+  'events': { 'win32-x64': true, 'linux-arm64-gnu': true, 'wasm32-wasi': true },
   'example-browser': { 'win32-x64': 'drives Debian\'s Chromium on the host; the page and API are covered natively in npm test', 'linux-arm64-gnu': 'drives Debian\'s Chromium on the host; the page and API are covered natively in npm test', 'wasm32-wasi': 'drives Debian\'s Chromium on the host; the page and API are covered natively in npm test' },
-  'example-mfa': { 'win32-x64': NOT_YET, 'linux-arm64-gnu': NOT_YET, 'wasm32-wasi': NOT_YET },
-  'hostile-input': { 'win32-x64': NOT_YET, 'linux-arm64-gnu': NOT_YET, 'wasm32-wasi': NOT_YET },
-  'jwt-cache': { 'win32-x64': NOT_YET, 'linux-arm64-gnu': NOT_YET, 'wasm32-wasi': NOT_YET },
-  'jwt-ed25519-keys': { 'win32-x64': NOT_YET, 'linux-arm64-gnu': NOT_YET, 'wasm32-wasi': NOT_YET },
-  'jwt-example-jwks': { 'win32-x64': NOT_YET, 'linux-arm64-gnu': NOT_YET, 'wasm32-wasi': NOT_YET },
-  'jwt-jwks': { 'win32-x64': NOT_YET, 'linux-arm64-gnu': NOT_YET, 'wasm32-wasi': NOT_YET },
-  'login-guard': { 'win32-x64': NOT_YET, 'linux-arm64-gnu': NOT_YET, 'wasm32-wasi': NOT_YET },
-  'mfa': { 'win32-x64': NOT_YET, 'linux-arm64-gnu': NOT_YET, 'wasm32-wasi': NOT_YET },
-  'redact-gaps': { 'win32-x64': NOT_YET, 'linux-arm64-gnu': NOT_YET, 'wasm32-wasi': NOT_YET },
-  'redact-logging': { 'win32-x64': NOT_YET, 'linux-arm64-gnu': NOT_YET, 'wasm32-wasi': NOT_YET },
+  'example-mfa': { 'win32-x64': true, 'linux-arm64-gnu': true, 'wasm32-wasi': true },
+  'hostile-input': { 'win32-x64': true, 'linux-arm64-gnu': SPAWNS, 'wasm32-wasi': 'its ~38,000 hostile calls (1 MiB strings and Buffers among them) exceed the child\'s 50 s bound on WebAssembly; runs natively, on Node 22/24 and under Wine' },
+  'jwt-cache': { 'win32-x64': WINE_JWKS, 'linux-arm64-gnu': QEMU_JWKS, 'wasm32-wasi': true },
+  'jwt-ed25519-keys': { 'win32-x64': true, 'linux-arm64-gnu': true, 'wasm32-wasi': true },
+  'jwt-example-jwks': { 'win32-x64': WINE_JWKS, 'linux-arm64-gnu': QEMU_JWKS, 'wasm32-wasi': true },
+  'jwt-jwks': { 'win32-x64': WINE_JWKS, 'linux-arm64-gnu': QEMU_JWKS, 'wasm32-wasi': true },
+  'login-guard': { 'win32-x64': 'runs every case on the memory store and on Redis: ' + REDIS, 'linux-arm64-gnu': 'runs every case on the memory store and on Redis: ' + REDIS, 'wasm32-wasi': true },
+  'mfa': { 'win32-x64': true, 'linux-arm64-gnu': true, 'wasm32-wasi': true },
+  'redact-gaps': { 'win32-x64': true, 'linux-arm64-gnu': SPAWNS, 'wasm32-wasi': true },
+  'redact-logging': { 'win32-x64': true, 'linux-arm64-gnu': 'its pino transport test starts a worker that ' + SPAWNS.replace('spawns child Node processes', 'spawns a child Node process'), 'wasm32-wasi': true },
   'redis': { 'win32-x64': 'needs redis-server, a Linux binary started by the test; not available to the emulated Node', 'linux-arm64-gnu': 'needs redis-server, a Linux binary started by the test; not available to the emulated Node', 'wasm32-wasi': 'needs redis-server, a Linux binary started by the test; not available to the emulated Node' },
   'redis-cluster': { 'win32-x64': 'needs redis-server and redis-cli (Linux binaries started by the test)', 'linux-arm64-gnu': 'needs redis-server and redis-cli (Linux binaries started by the test)', 'wasm32-wasi': 'needs redis-server and redis-cli (Linux binaries started by the test)' },
   'redis-express': { 'win32-x64': 'needs redis-server, a Linux binary started by the test', 'linux-arm64-gnu': 'needs redis-server, a Linux binary started by the test', 'wasm32-wasi': 'needs redis-server, a Linux binary started by the test' },
@@ -36,7 +38,7 @@ export const SUITES = {
   // A Node 20 deadlock (JWK export of a generated KeyObject during GC); the emulated targets run Node 22, which never hung.
   'jwt-keyobject-gc': { 'win32-x64': 'guards a Node 20 deadlock; the Windows Node here is 22 (runs natively and on Node 22/24)', 'linux-arm64-gnu': 'guards a Node 20 deadlock; the arm64 Node here is 22 (runs natively and on Node 22/24)', 'wasm32-wasi': 'guards a Node 20 deadlock in KeyObject export; the WASI build gets the same plain JWK (runs natively)' },
   'wasm-errors': { 'win32-x64': 'plain JavaScript: the rebuilding does not depend on the binary', 'linux-arm64-gnu': 'plain JavaScript: the rebuilding does not depend on the binary', 'wasm32-wasi': true },
-  'totp': { 'win32-x64': NOT_YET, 'linux-arm64-gnu': NOT_YET, 'wasm32-wasi': NOT_YET },
+  'totp': { 'win32-x64': true, 'linux-arm64-gnu': true, 'wasm32-wasi': true },
   password: { 'win32-x64': true, 'linux-arm64-gnu': true, 'wasm32-wasi': true },
   'password-bad-input': {
     'win32-x64': true,
@@ -53,7 +55,7 @@ export const SUITES = {
   jwt: { 'win32-x64': true, 'linux-arm64-gnu': true, 'wasm32-wasi': true },
   'jwt-attacks': { 'win32-x64': true, 'linux-arm64-gnu': true, 'wasm32-wasi': true },
   'jwt-bad-input': { 'win32-x64': true, 'linux-arm64-gnu': true, 'wasm32-wasi': true },
-  'jwt-interop': { 'win32-x64': true, 'linux-arm64-gnu': true, 'wasm32-wasi': 'not tried on WASI (it was never in the WASI run); its peers are plain JavaScript, so it is a candidate to add' },
+  'jwt-interop': { 'win32-x64': true, 'linux-arm64-gnu': true, 'wasm32-wasi': true },
   ratelimit: { 'win32-x64': true, 'linux-arm64-gnu': 'its 5M-key memory test needs minutes under qemu', 'wasm32-wasi': 'its 5M-key memory test needs minutes on WebAssembly' },
   redact: { 'win32-x64': true, 'linux-arm64-gnu': true, 'wasm32-wasi': true },
   // fetch() runs for real under Wine: scripts/wine/preload.cjs works around Wine's keep-alive bug.
