@@ -26,7 +26,7 @@ pub enum Alg {
   PS512,
   ES256,
   ES384,
-  /// ECDSA P-521 with SHA-512: RustCrypto's `p521` (ring has no P-521).
+  /// ECDSA P-521 with SHA-512: RustCrypto's `p521` (ring has no P-521), RFC 6979 nonces.
   ES512,
   EdDSA,
   /// RFC 9864's fully specified name for EdDSA with Ed25519 (same signatures as `EdDSA`).
@@ -149,7 +149,7 @@ pub type KeyError = String;
 pub enum PrivateKey {
   Rsa(RsaKeyPair),
   Ec(Family, EcdsaKeyPair),
-  /// P-521 (ES512); the scalar is zeroized on drop by `p521`.
+  /// P-521 (ES512); the scalar is zeroized on drop by `ecdsa`.
   P521(Box<p521::ecdsa::SigningKey>),
   Ed(Ed25519KeyPair),
 }
@@ -288,7 +288,7 @@ fn p521_private(scalar: &[u8], public: Option<&[u8]>) -> Result<Material, KeyErr
   let key = p521::ecdsa::SigningKey::from_slice(scalar)
     .map_err(|_| "is not a valid P-521 private key (the scalar is 0 or not below the order)")?;
   if let Some(public) = public {
-    let derived = p521::ecdsa::VerifyingKey::from(&key).to_encoded_point(false);
+    let derived = p521::ecdsa::VerifyingKey::from(&key).to_sec1_point(false);
     if derived.as_bytes() != public {
       return Err("is a P-521 private key whose public key does not match it".into());
     }
@@ -570,7 +570,7 @@ impl PrivateKey {
       PrivateKey::P521(key) => PublicKey::Ec(
         Family::P521,
         p521::ecdsa::VerifyingKey::from(&**key)
-          .to_encoded_point(false)
+          .to_sec1_point(false)
           .as_bytes()
           .to_vec(),
       ),
@@ -795,7 +795,32 @@ mod tests {
     );
   }
 
-  /// RFC 7515 A.4's P-521 key: it signs (random nonces, so not byte for byte) and verifies;
+  /// RFC 6979 A.2.7 (P-521, SHA-512, message "sample"): nonces are deterministic, so the signer
+  /// reproduces the published r || s byte for byte.
+  #[test]
+  fn es512_reproduces_rfc_6979() {
+    let jwk = serde_json::json!({
+      "kty": "EC", "crv": "P-521",
+      "x": "AYlFUNB4WTLgDqojtpTyE_jDEh-G3JegTlpxZ9tOW803ESPUbkXba11TcKfyD7YzFV04_6FtK9dh3KxHS5ovUCOk",
+      "y": "AEkxAclizU0v3feCKF5kWEE5wvkbR_h_-CNU1mMPdGoooNsldBtbNKgoAIsirMI_kk-q-9TTP4HqZpVt_qor_fz1",
+      "d": "APrQbapiujsl0vtAEz2nVyBd5n9bsAGP7oyG4baMfnXKqJbrMvH0fHCFWDam0W_MFGb22PvsZ9uJ7AwIsOmWuDU4"
+    });
+    let r = "00C328FAFCBD79DD77850370C46325D987CB525569FB63C5D3BC53950E6D4C5F174E25A1EE9017B5D450606ADD152B534931D7D4E8455CC91F9B15BF05EC36E377FA";
+    let s = "00617CCE7CF5064806C467F678D3B4080D6F1CC50AF26CA209417308281B68AF282623EAA63E5B5C0723D8B8C37FF0777B1A20F8CCB1DCCC43997F1EE0E44DA4A67A";
+    let hex = |h: &str| -> Vec<u8> {
+      (0..h.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&h[i..i + 2], 16).unwrap())
+        .collect()
+    };
+    let mut expected = hex(r);
+    expected.extend(hex(s));
+    let (material, _, _) = from_jwk(&jwk).unwrap();
+    let signer = Signer::new(material, Alg::ES512).unwrap();
+    assert_eq!(signer.sign(b"sample").unwrap(), expected);
+  }
+
+  /// RFC 7515 A.4's P-521 key: it signs (deterministic nonces: the same input, the same bytes) and verifies;
   /// a changed coordinate, a point off the curve, a short scalar and a public key that does not
   /// match the private one are refused when the key is parsed.
   #[test]
@@ -816,7 +841,8 @@ mod tests {
     let signer = Signer::new(material, Alg::ES512).unwrap();
     let first = signer.sign(b"input").unwrap();
     assert_eq!(first.len(), 132);
-    assert_ne!(first, signer.sign(b"input").unwrap(), "random nonces");
+    assert_eq!(first, signer.sign(b"input").unwrap(), "RFC 6979 nonces");
+    assert_ne!(first, signer.sign(b"input2").unwrap());
     let (public, _, _) = from_jwk(&Value::Object(jwk.clone())).unwrap();
     let verifier = Verifier::new(public, &[Alg::ES512]);
     assert!(verifier.verify(Alg::ES512, b"input", &first));
