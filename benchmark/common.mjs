@@ -37,15 +37,20 @@ export function publish(name, table, ratios = []) {
   mkdirSync(new URL('../bench-results/', import.meta.url), { recursive: true })
   writeFileSync(new URL(`../bench-results/${name}.json`, import.meta.url), JSON.stringify({ name, date: machine(), ratios }, null, 1))
   if (!WRITE_DOCS) return
-  const page = new URL('../docs/benchmarks.md', import.meta.url)
-  const text = readFileSync(page, 'utf8')
   const begin = `<!-- bench:${name}:begin -->`
   const end = `<!-- bench:${name}:end -->`
-  const from = text.indexOf(begin)
-  const to = text.indexOf(end)
-  if (from < 0 || to < from) throw new Error(`docs/benchmarks.md has no ${begin} ... ${end} markers`)
-  writeFileSync(page, `${text.slice(0, from + begin.length)}\n${table}\n${text.slice(to)}`)
-  console.error(`docs/benchmarks.md: ${name} table updated`)
+  // Most tables live in docs/benchmarks.md; a primitive's own page may hold one (redis, mfa).
+  for (const file of ['benchmarks.md', 'redis.md', 'mfa.md']) {
+    const page = new URL(`../docs/${file}`, import.meta.url)
+    const text = readFileSync(page, 'utf8')
+    const from = text.indexOf(begin)
+    const to = text.indexOf(end)
+    if (from < 0 || to < from) continue
+    writeFileSync(page, `${text.slice(0, from + begin.length)}\n${table}\n${text.slice(to)}`)
+    console.error(`docs/${file}: ${name} table updated`)
+    return
+  }
+  throw new Error(`no page in docs/ has the ${begin} ... ${end} markers`)
 }
 
 /** Calls per second for `fn` over about `ms` milliseconds; async functions are awaited one at a time. */
