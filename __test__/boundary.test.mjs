@@ -100,3 +100,55 @@ test('argument errors of password and keyring calls never use a napi-rs status n
   }
   rampart.configurePasswordPool({})
 })
+
+// The hot methods run as functions bound to native state (src/bound.rs), not as class methods.
+// Whatever they are given, they must answer exactly as the class methods they replace: the same
+// value, or an error of the same class, code and message.
+function outcome(call) {
+  try {
+    return { value: call() }
+  } catch (error) {
+    return { error: [error?.constructor?.name, error?.code, error?.message] }
+  }
+}
+
+const hostileArgs = [
+  '{"password":"hunter2","msg":"Bearer 8f3c2a1b9d7e6f5a4b3c"}', '{"a":1}', 'not json', '', '[', '"\\ud800"',
+  'token=abc&x=1 4111 1111 1111 1111', 'é ✓ \ud800 ok', Buffer.from('{"pin":"1234"}'), new Uint8Array([0xff, 0xfe]),
+  new Uint8Array(new SharedArrayBuffer(4)), undefined, null, 42, {}, [], Symbol('s'), () => {}, 10n,
+  new Proxy({}, { get() { throw new Error('trap') } }),
+]
+
+test('the bound Redactor functions answer as the class methods, for any argument', () => {
+  for (const options of [undefined, { censor: '***' }, { pseudonymKey: 'k'.repeat(32), cardMask: 'last4' }, { patterns: [] }]) {
+    const redactor = new rampart.Redactor(options)
+    const native = Object.getPrototypeOf(rampart.Redactor.prototype)
+    for (const arg of hostileArgs) {
+      for (const method of ['redactJson', 'redactText']) {
+        const bound = outcome(() => redactor[method](arg))
+        const classMethod = outcome(() => native[method].call(redactor, arg))
+        assert.deepEqual(bound, classMethod, `${method}(${typeof arg})`)
+      }
+    }
+    // Extra arguments are ignored; a missing one is undefined.
+    assert.deepEqual(outcome(() => redactor.redactText()), outcome(() => native.redactText.call(redactor)))
+    assert.equal(redactor.redactJson('{"a":1}', 'extra'), '{"a":1}')
+  }
+})
+
+test('the bound JwtVerifier function answers as the class method, for any argument', () => {
+  const key = 'k'.repeat(32)
+  const token = new rampart.JwtSigner({ algorithm: 'HS256', key, expiresIn: 60 }).sign({ sub: 'é' })
+  const verifier = new rampart.JwtVerifier({ algorithms: ['HS256'], key })
+  const native = Object.getPrototypeOf(rampart.JwtVerifier.prototype)
+  assert.notEqual(verifier._verify, native._verify, 'the wrapper uses the bound function')
+  const times = [undefined, Date.now() / 1000, 0, -1, Number.NaN, 1e20, '1', null]
+  for (const arg of [token, `${token}x`, ...hostileArgs]) {
+    for (const at of times) {
+      const bound = outcome(() => verifier._verify(arg, at))
+      const classMethod = outcome(() => native._verify.call(verifier, arg, at))
+      assert.deepEqual(bound, classMethod, `_verify(${typeof arg}, ${String(at)})`)
+    }
+  }
+  assert.equal(verifier.verify(token).sub, 'é')
+})

@@ -14,7 +14,7 @@ try {
 }
 
 // The fast hit/peek read their numbers from memory the addon writes (see
-// src/ratelimit/scratch.rs): one ArrayBuffer per thread, private to this module. On the
+// src/ratelimit/fast.rs): one ArrayBuffer per thread, private to this module. On the
 // WebAssembly fallback, or where a runtime refuses external buffers, the native hit/peek (which
 // build the result object themselves) are used as they are.
 const isNative = native.__napiBindingTarget === undefined || native.__napiBindingTarget === 'native'
@@ -53,8 +53,8 @@ class RateLimiter extends native.RateLimiter {
   }
 }
 
-const { JwtSigner, JwtVerifier, RemoteJwks } = require('./jwt.js').wrap(native.JwtSigner, native.JwtVerifier)
-const Redactor = require('./redact.js').wrap(native.Redactor)
+const { JwtSigner, JwtVerifier, RemoteJwks } = require('./jwt.js').wrap(native.JwtSigner, native.JwtVerifier, isNative)
+const Redactor = require('./redact.js').wrap(native.Redactor, isNative)
 const { RedisRateLimiter } = require('./redis.js')
 
 // The spread of require() (not of a variable) lets Node's CommonJS lexer list every binding as a

@@ -318,8 +318,15 @@ class RemoteJwks {
 /**
  * @param {typeof import('../index.js').JwtSigner} NativeSigner
  * @param {typeof import('../index.js').JwtVerifier} NativeVerifier
+ * @param {boolean} bound whether the addon's bound functions can be used (native builds; see
+ *   src/bound.rs: they skip the cost of a class-method call)
  */
-function wrap(NativeSigner, NativeVerifier) {
+function wrap(NativeSigner, NativeVerifier, bound) {
+  /** Puts the bound `_verify` on a native verifier, in place of the class method. */
+  const fast = (native) => {
+    if (bound) Object.defineProperty(native, '_verify', { value: native._bound() })
+    return native
+  }
   class JwtSigner extends NativeSigner {
     #rsa
     #plain
@@ -379,6 +386,7 @@ function wrap(NativeSigner, NativeVerifier) {
         return new RemoteJwtVerifier(options)
       }
       super(plainKey(options))
+      fast(this)
       if (options.cache !== undefined) this.#cache = new TokenCache(options.cache, options.maxAge)
     }
 
@@ -433,7 +441,7 @@ function wrap(NativeSigner, NativeVerifier) {
       if (current.version !== this.#version) {
         let native
         try {
-          native = new NativeVerifier({ ...this.#options, key: current.set })
+          native = fast(new NativeVerifier({ ...this.#options, key: current.set }))
         } catch (cause) {
           if (cause?.code !== 'ERR_INVALID_ARG_VALUE') throw cause
           throw codedError(Error, 'ERR_JWT_KEY_NOT_FOUND', 'The JWKS holds no key for options.algorithms', cause)

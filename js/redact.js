@@ -84,9 +84,31 @@ function safeCopy(value, censor, ancestors, key) {
   }
 }
 
-/** @param {typeof import('../index.js').Redactor} NativeRedactor */
-function wrap(NativeRedactor) {
+/**
+ * @param {typeof import('../index.js').Redactor} NativeRedactor
+ * @param {boolean} bound whether the addon's bound functions can be used (native builds; see
+ *   src/bound.rs: they skip the cost of a class-method call, more than redacting a short line)
+ */
+function wrap(NativeRedactor, bound) {
   class Redactor extends NativeRedactor {
+    #json
+    #text
+
+    constructor(options) {
+      super(options)
+      if (bound) [this.#json, this.#text] = this._bound()
+    }
+
+    /** @see NativeRedactor#redactJson */
+    redactJson(json) {
+      return this.#json === undefined ? super.redactJson(json) : this.#json(json)
+    }
+
+    /** @see NativeRedactor#redactText */
+    redactText(text) {
+      return this.#text === undefined ? super.redactText(text) : this.#text(text)
+    }
+
     /** @see NativeRedactor#redact */
     redact(value) {
       const json = safeJson(value, censorOf(this))

@@ -24,9 +24,11 @@
 mod aead;
 mod args;
 mod b64;
+mod bound;
 mod error;
 mod jwt;
 mod password;
 mod ratelimit;
 mod redact;
+mod text;
 mod totp;

@@ -2,10 +2,8 @@
 //! and results left in scratch memory instead of returned as an object.
 //!
 //! Profiled on a hot key, napi-rs's class-method machinery (class identity registry, borrow
-//! tracking with an allocation per call) took about a quarter of a hit. The handle is a plain
-//! object carrying the limiter's table, recognised by an N-API type tag (one call) and unwrapped
-//! (one call); the object holds its own `Arc` of the table, so it stays valid whatever happens
-//! to the class instance.
+//! tracking with an allocation per call) took about a quarter of a hit, so `hit` and `peek` are
+//! functions bound to the table (`src/bound.rs`), each holding its own `Arc` of it.
 //!
 //! Returning a result object from native code costs about twice the rest of a hit, and passing
 //! an output typed array costs three N-API calls to check it on every hit. So each JS thread gets
@@ -21,15 +19,15 @@
 //! refuses two ArrayBuffers over the same memory), and handed out again from a reference.
 
 use std::cell::RefCell;
-use std::ffi::c_void;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use napi::bindgen_prelude::{FromNapiValue, Unknown};
 use napi::sys;
-use napi::{Env, JsValue};
+use napi::Env;
 
 use super::table::Table;
+use crate::bound::Method;
 use crate::error::{Code, Error, Result};
 
 struct Scratch {
@@ -122,129 +120,41 @@ unsafe extern "C" fn forget(_: *mut std::ffi::c_void) {
   let _ = SCRATCH.try_with(|scratch| scratch.borrow_mut().take());
 }
 
-/// `hit` or `peek` bound to one table: a JS function made with `napi_create_function`, whose
-/// callback data is the table (no `this`, no unwrapping, no type check needed: the data pointer
-/// is set here and nowhere else). Call as `f(key, cost)`; returns `allowed` and leaves the other
-/// numbers in this thread's scratch memory.
-pub fn bound(env: &Env, table: Arc<Table>, charge: bool) -> Result<Unknown<'_>> {
-  let raw_env = env.raw();
-  let (name, callback): (&str, sys::napi_callback) = if charge {
-    ("hit", Some(hit_callback))
-  } else {
-    ("peek", Some(peek_callback))
-  };
-  let data = Box::into_raw(Box::new(table));
-  let mut function = std::ptr::null_mut();
-  // SAFETY: a live environment, a name with its byte length, a callback with N-API's signature,
-  // and `data`, a leaked Box that the finalizer added below reclaims.
-  let status = unsafe {
-    sys::napi_create_function(
-      raw_env,
-      name.as_ptr().cast(),
-      name.len() as isize,
-      callback,
-      data.cast(),
-      &mut function,
-    )
-  };
-  if status != sys::Status::napi_ok {
-    // SAFETY: no function owns `data`: reclaim it here.
-    drop(unsafe { Box::from_raw(data) });
-    return Err(failed());
+/// `hit` bound to one table (see `src/bound.rs`): call as `f(key, cost)`; returns `allowed` and
+/// leaves the other numbers in this thread's scratch memory.
+pub struct Hit;
+/// `peek`, the same way.
+pub struct Peek;
+
+impl Method for Hit {
+  type Data = Arc<Table>;
+  const NAME: &'static str = "hit";
+  fn call<'env>(
+    table: &Arc<Table>,
+    env: &'env Env,
+    [key, cost]: &[Unknown<'env>; 2],
+  ) -> Result<sys::napi_value> {
+    boolean(env, super::apply_fast(table, key, cost, true)?)
   }
-  // SAFETY: `function` is live; the finalizer runs once, when it is collected, after which no
-  // call of it can run, and is then the only owner of `data`.
-  let status = unsafe {
-    sys::napi_add_finalizer(
-      raw_env,
-      function,
-      data.cast(),
-      Some(drop_table),
-      std::ptr::null_mut(),
-      std::ptr::null_mut(),
-    )
-  };
-  if status != sys::Status::napi_ok {
-    // The function exists but would leak its table; refuse it (the data stays reachable from
-    // the function object, which is about to become garbage: leaking one Arc is the safe side).
-    return Err(failed());
+}
+
+impl Method for Peek {
+  type Data = Arc<Table>;
+  const NAME: &'static str = "peek";
+  fn call<'env>(
+    table: &Arc<Table>,
+    env: &'env Env,
+    [key, cost]: &[Unknown<'env>; 2],
+  ) -> Result<sys::napi_value> {
+    boolean(env, super::apply_fast(table, key, cost, false)?)
   }
-  // SAFETY: `function` is a live `napi_value` of the current handle scope.
-  unsafe { Unknown::from_napi_value(raw_env, function) }.map_err(|_| failed())
 }
 
-unsafe extern "C" fn drop_table(_: sys::napi_env, data: *mut c_void, _: *mut c_void) {
-  // SAFETY: `data` is the `Box<Arc<Table>>` leaked in `bound`; N-API calls this finalizer once.
-  drop(unsafe { Box::from_raw(data.cast::<Arc<Table>>()) });
-}
-
-unsafe extern "C" fn hit_callback(
-  env: sys::napi_env,
-  info: sys::napi_callback_info,
-) -> sys::napi_value {
-  // SAFETY: called by N-API with its own live `env` and `info`.
-  unsafe { callback(env, info, true) }
-}
-
-unsafe extern "C" fn peek_callback(
-  env: sys::napi_env,
-  info: sys::napi_callback_info,
-) -> sys::napi_value {
-  // SAFETY: as above.
-  unsafe { callback(env, info, false) }
-}
-
-/// The body of both callbacks: reads `(key, cost)`, applies, returns a boolean or throws.
-/// Panics are caught here (this callback is outside napi-rs, so its `catch_unwind` does not
-/// apply) and become `ERR_INTERNAL`.
-unsafe fn callback(
-  raw_env: sys::napi_env,
-  info: sys::napi_callback_info,
-  charge: bool,
-) -> sys::napi_value {
-  let env = Env::from_raw(raw_env);
-  let mut argc = 2usize;
-  let mut argv = [std::ptr::null_mut(); 2];
-  let mut data = std::ptr::null_mut();
-  // SAFETY: `info` is this call's; `argv` has room for `argc` values (N-API fills missing ones
-  // with `undefined`).
-  let status = unsafe {
-    sys::napi_get_cb_info(
-      raw_env,
-      info,
-      &mut argc,
-      argv.as_mut_ptr(),
-      std::ptr::null_mut(),
-      &mut data,
-    )
-  };
-  let run = || -> Result<bool> {
-    if status != sys::Status::napi_ok || data.is_null() {
-      return Err(failed());
-    }
-    // SAFETY: `data` is the `Arc<Table>` given to `bound` for this function; the function is
-    // being called, so it has not been collected and its finalizer has not run.
-    let table: &Table = unsafe { &*data.cast::<Arc<Table>>() };
-    // SAFETY: both values are live `napi_value`s of this call.
-    let key = unsafe { Unknown::from_napi_value(raw_env, argv[0]) }.map_err(|_| failed())?;
-    let cost = unsafe { Unknown::from_napi_value(raw_env, argv[1]) }.map_err(|_| failed())?;
-    super::apply_fast(table, &key, &cost, charge)
-  };
-  let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(run))
-    .unwrap_or_else(|_| Err(Error::new(Code::Internal, "rate limiter failed")));
-  let mut value = std::ptr::null_mut();
-  match result {
-    Ok(allowed) => {
-      // SAFETY: a live environment and a valid out-pointer.
-      unsafe { sys::napi_get_boolean(raw_env, allowed, &mut value) };
-    }
-    Err(error) => {
-      if let Ok(object) = error.to_js(&env) {
-        // SAFETY: `object` is a live error object of this call; returning null after throwing
-        // is how an N-API callback reports the exception.
-        unsafe { sys::napi_throw(raw_env, object.raw()) };
-      }
-    }
-  }
-  value
+fn boolean(env: &Env, value: bool) -> Result<sys::napi_value> {
+  let mut out = std::ptr::null_mut();
+  // SAFETY: a live environment and a valid out-pointer.
+  let status = unsafe { sys::napi_get_boolean(env.raw(), value, &mut out) };
+  (status == sys::Status::napi_ok)
+    .then_some(out)
+    .ok_or_else(failed)
 }

@@ -13,6 +13,7 @@ use napi::Env;
 use napi_derive::napi;
 
 use crate::args;
+use crate::bound;
 use crate::error::{self, Error, Result};
 use algorithm::{Algorithm, Outcome, Policy};
 use table::{Table, WhenFull};
@@ -251,8 +252,8 @@ impl RateLimiter {
   pub fn bound<'env>(&self, env: &'env Env) -> napi::Result<Vec<Unknown<'env>>> {
     let both = || {
       Ok(vec![
-        fast::bound(env, self.table.clone(), true)?,
-        fast::bound(env, self.table.clone(), false)?,
+        bound::function::<fast::Hit>(env, self.table.clone())?,
+        bound::function::<fast::Peek>(env, self.table.clone())?,
       ])
     };
     error::throw(env, both())

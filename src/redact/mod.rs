@@ -5,15 +5,18 @@ mod censor;
 mod json;
 mod patterns;
 mod rules;
-mod text;
+
+use std::rc::Rc;
 
 use napi::bindgen_prelude::{Object, ToNapiValue, Unknown};
-use napi::{Env, ValueType};
+use napi::{sys, Env, JsValue, ValueType};
 use napi_derive::napi;
 use ring::hmac;
 
 use crate::args::{self, Bytes};
-use crate::error::{throw, Code, Error, Result};
+use crate::bound;
+use crate::error::{self, throw, Code, Error, Result};
+use crate::text;
 use censor::{Censor, Replacer};
 use json::Policy;
 
@@ -165,25 +168,91 @@ fn as_str<'a>(input: &'a Bytes<'_>) -> &'a str {
   }
 }
 
+/// `redactJson` on `policy`: the body of the class method and of the bound function.
+fn redact_json_value<'env>(
+  policy: &Policy,
+  env: &'env Env,
+  json: Unknown<'env>,
+) -> Result<Unknown<'env>> {
+  let input = text_input(&json, "json")?;
+  let out = match &input {
+    None => policy.fail_closed(""),
+    Some(bytes) => {
+      let text = as_str(bytes);
+      match policy.redact_json(text) {
+        Ok(Some(out)) => out,
+        // Unchanged: hand back the caller's own string rather than building a copy.
+        Ok(None) if matches!(bytes, Bytes::Text(_)) => return Ok(json),
+        Ok(None) => text.to_owned(),
+        Err(json::Unreadable) => policy.fail_closed(text),
+      }
+    }
+  };
+  text::create(env, &out).map_err(|_| error::internal(env, "a string"))
+}
+
+/// `redactText` on `policy`, the same way.
+fn redact_text_value<'env>(
+  policy: &Policy,
+  env: &'env Env,
+  value: Unknown<'env>,
+) -> Result<Unknown<'env>> {
+  let input = text_input(&value, "text")?;
+  let out = match &input {
+    None => policy.fail_closed("").trim_matches('"').to_owned(),
+    Some(bytes) => {
+      let text = as_str(bytes);
+      if text.len() > policy.max_len {
+        let mut out = String::new();
+        policy.replacer.replace(text, false, &mut out);
+        out
+      } else {
+        match policy.redact_text(text) {
+          Some(out) => out,
+          None if matches!(bytes, Bytes::Text(_)) => return Ok(value),
+          None => text.to_owned(),
+        }
+      }
+    }
+  };
+  text::create(env, &out).map_err(|_| error::internal(env, "a string"))
+}
+
+/// `redactJson` bound to one policy (see `src/bound.rs`).
+struct RedactJson;
+/// `redactText` bound to one policy.
+struct RedactText;
+
+impl bound::Method for RedactJson {
+  type Data = Rc<Policy>;
+  const NAME: &'static str = "redactJson";
+  fn call<'env>(
+    policy: &Rc<Policy>,
+    env: &'env Env,
+    [json, _]: &[Unknown<'env>; 2],
+  ) -> Result<sys::napi_value> {
+    redact_json_value(policy, env, *json).map(|v| v.raw())
+  }
+}
+
+impl bound::Method for RedactText {
+  type Data = Rc<Policy>;
+  const NAME: &'static str = "redactText";
+  fn call<'env>(
+    policy: &Rc<Policy>,
+    env: &'env Env,
+    [text, _]: &[Unknown<'env>; 2],
+  ) -> Result<sys::napi_value> {
+    redact_text_value(policy, env, *text).map(|v| v.raw())
+  }
+}
+
 /// Redacts secrets from log lines, JSON documents, objects and free text. Rules are compiled
 /// once; the input is never modified.
 #[napi]
 pub struct Redactor {
-  policy: Policy,
-}
-
-impl Redactor {
-  /// The redacted text, or `None` when `input` is unchanged.
-  fn json(&self, input: Option<&Bytes<'_>>) -> Option<String> {
-    let Some(input) = input else {
-      return Some(self.policy.fail_closed(""));
-    };
-    let text = as_str(input);
-    match self.policy.redact_json(text) {
-      Ok(out) => out,
-      Err(json::Unreadable) => Some(self.policy.fail_closed(text)),
-    }
-  }
+  /// Shared with the bound functions of `_bound` (a `Redactor` lives on one JS thread).
+  policy: Rc<Policy>,
 }
 
 #[napi]
@@ -192,7 +261,9 @@ impl Redactor {
   pub fn new(env: Env, options: Option<Unknown>) -> napi::Result<Self> {
     throw(
       &env,
-      parse_options(options.as_ref()).map(|policy| Redactor { policy }),
+      parse_options(options.as_ref()).map(|policy| Redactor {
+        policy: Rc::new(policy),
+      }),
     )
   }
 
@@ -209,16 +280,20 @@ impl Redactor {
     env: &'env Env,
     json: Unknown<'env>,
   ) -> napi::Result<Unknown<'env>> {
-    let input = throw(env, text_input(&json, "json"))?;
-    match (self.json(input.as_ref()), &input) {
-      // Unchanged: hand back the caller's own string rather than building a copy.
-      (None, Some(Bytes::Text(_))) => Ok(json),
-      (None, Some(bytes)) => String::from_utf8_lossy(bytes.as_ref())
-        .into_owned()
-        .into_unknown(env),
-      (Some(out), _) => text::create(env, &out),
-      (None, None) => text::create(env, &self.policy.fail_closed("")),
-    }
+    throw(env, redact_json_value(&self.policy, env, json))
+  }
+
+  /// `[redactJson, redactText]` as functions bound to this redactor's rules, for the JS wrapper
+  /// (a class method call costs more than redacting a short line: see `src/bound.rs`).
+  #[napi(js_name = "_bound", catch_unwind, skip_typescript)]
+  pub fn bound<'env>(&self, env: &'env Env) -> napi::Result<Vec<Unknown<'env>>> {
+    let both = || {
+      Ok(vec![
+        bound::function::<RedactJson>(env, self.policy.clone())?,
+        bound::function::<RedactText>(env, self.policy.clone())?,
+      ])
+    };
+    throw(env, both())
   }
 
   /// A redacted copy of `value` (through JSON: what `JSON.stringify` keeps). The input is never
@@ -246,23 +321,17 @@ impl Redactor {
   }
 
   /// Redacts the value-pattern secrets in free text (messages, stack traces, URLs).
-  #[napi(catch_unwind, ts_args_type = "text: string | Uint8Array")]
-  pub fn redact_text(&self, env: Env, text: Unknown) -> napi::Result<String> {
-    let Some(input) = throw(&env, text_input(&text, "text"))? else {
-      return Ok(self.policy.fail_closed("").trim_matches('"').to_owned());
-    };
-    let text = as_str(&input);
-    if text.len() > self.policy.max_len {
-      let mut out = String::new();
-      self.policy.replacer.replace(text, false, &mut out);
-      return Ok(out);
-    }
-    Ok(
-      self
-        .policy
-        .redact_text(text)
-        .unwrap_or_else(|| text.to_owned()),
-    )
+  #[napi(
+    catch_unwind,
+    ts_args_type = "text: string | Uint8Array",
+    ts_return_type = "string"
+  )]
+  pub fn redact_text<'env>(
+    &self,
+    env: &'env Env,
+    text: Unknown<'env>,
+  ) -> napi::Result<Unknown<'env>> {
+    throw(env, redact_text_value(&self.policy, env, text))
   }
 
   /// The keys redacted when `keys` is not given.

@@ -1,6 +1,6 @@
-//! Log lines across the boundary with one copy per direction. Reading a JS string as UTF-8
-//! (napi-rs's `String`) costs V8 two passes that transcode character by character (a length pass,
-//! then the write); for a 1 KiB line that was most of the call. Here the string is copied out as
+//! Strings across the boundary (log lines, JWT payloads) with one copy per direction. Reading a
+//! JS string as UTF-8 (napi-rs's `String`) costs V8 two passes that transcode character by
+//! character (a length pass, then the write); for a 1 KiB line that was most of the call. Here the string is copied out as
 //! UTF-16 (its length is known without a pass, and for the usual one-byte string the copy is a
 //! plain widening loop) and narrowed to bytes when it is ASCII, the common case for log lines;
 //! otherwise it is transcoded in Rust (lone surrogates become U+FFFD, as in napi-rs). A result
