@@ -46,7 +46,7 @@ function warnOnce(seen, code, message) {
   process.emitWarning(message, { code })
 }
 
-function checkProxySetup(req, seen) {
+function checkProxySetup(req, ip, seen) {
   const trust = req.app?.get?.('trust proxy')
   if (trust === true) {
     warnOnce(
@@ -64,7 +64,7 @@ function checkProxySetup(req, seen) {
         "balancer, set app.set('trust proxy', 1) (the number of proxies).",
     )
   }
-  if (req.ip === undefined) {
+  if (ip === undefined) {
     warnOnce(
       seen,
       'RAMPART_UNDEFINED_IP',
@@ -73,10 +73,19 @@ function checkProxySetup(req, seen) {
   }
 }
 
+/**
+ * Adds a value to a response header, after any earlier one (another limiter's), as Express's
+ * `res.append` does, without its extra work per call (`res.get`, `res.set`'s Content-Type check).
+ */
+function add(res, name, value) {
+  const earlier = res.getHeader(name)
+  if (earlier === undefined) res.setHeader(name, value)
+  else res.setHeader(name, [...(Array.isArray(earlier) ? earlier : [String(earlier)]), value])
+}
+
 /** Writes the RateLimit header fields of the chosen draft, and the legacy X-RateLimit-* ones. */
 function setHeaders(res, settings, info) {
   const { standardHeaders, legacyHeaders, limit, windowSeconds, identifier } = settings
-  const add = (name, value) => (typeof res.append === 'function' ? res.append(name, value) : res.setHeader(name, value))
   if (standardHeaders === 'draft-6') {
     res.setHeader('RateLimit-Policy', `${limit};w=${windowSeconds}`)
     res.setHeader('RateLimit-Limit', String(limit))
@@ -86,8 +95,8 @@ function setHeaders(res, settings, info) {
     res.setHeader('RateLimit-Policy', `${limit};w=${windowSeconds}`)
     res.setHeader('RateLimit', `limit=${limit}, remaining=${info.remaining}, reset=${info.resetSeconds}`)
   } else if (standardHeaders === 'draft-8') {
-    add('RateLimit-Policy', `"${identifier}";q=${limit};w=${windowSeconds}`)
-    add('RateLimit', `"${identifier}";r=${info.remaining};t=${info.resetSeconds}`)
+    add(res, 'RateLimit-Policy', `"${identifier}";q=${limit};w=${windowSeconds}`)
+    add(res, 'RateLimit', `"${identifier}";r=${info.remaining};t=${info.resetSeconds}`)
   }
   if (legacyHeaders) {
     res.setHeader('X-RateLimit-Limit', String(limit))
@@ -150,7 +159,7 @@ function rateLimit(options = {}) {
   }
   const statusCode = options.statusCode ?? 429
   const message = options.message ?? DEFAULT_MESSAGE
-  const keyGenerator = options.keyGenerator ?? ((req) => ipKeyGenerator(req.ip, ipv6Subnet))
+  const keyGenerator = options.keyGenerator
   const skip = options.skip ?? (() => false)
   const wasSuccessful = options.requestWasSuccessful ?? ((req, res) => res.statusCode < 400)
   const countsOnlyOutcome = Boolean(options.skipSuccessfulRequests || options.skipFailedRequests)
@@ -188,8 +197,10 @@ function rateLimit(options = {}) {
     let key
     try {
       if (skip(req, res)) return next()
-      checkProxySetup(req, warned)
-      key = String(keyGenerator(req, res) ?? '')
+      // req.ip is a getter that Express recomputes on every read: read it once.
+      const ip = req.ip
+      checkProxySetup(req, ip, warned)
+      key = keyGenerator === undefined ? ipKeyGenerator(ip, ipv6Subnet) : String(keyGenerator(req, res) ?? '')
       const fail = (error) => next(error)
       if (!countsOnlyOutcome) return then(store.hit(key), (result) => respond(req, res, next, key, result), fail)
       // Count only the outcomes that matter, without charging first and refunding later:

@@ -16,12 +16,13 @@ pub const MAX_DEPTH: usize = 32;
 
 /// The header members rampart reads. `names` lists every member, for the `crit` check.
 #[derive(Debug, Default)]
-pub struct Header {
+pub struct Header<'a> {
   pub alg: Option<Value>,
   pub kid: Option<Value>,
   pub typ: Option<Value>,
   pub crit: Option<Value>,
-  pub names: Vec<String>,
+  /// Borrowed from the input (copied only when a name has escapes).
+  pub names: Vec<Cow<'a, str>>,
 }
 
 /// The registered claims of a payload, as found (types are checked by the claims policy), and
@@ -60,7 +61,7 @@ impl fmt::Display for Problem {
   }
 }
 
-pub fn parse_header(bytes: &[u8]) -> Result<Header, Problem> {
+pub fn parse_header(bytes: &[u8]) -> Result<Header<'_>, Problem> {
   let mut header = Header::default();
   walk(bytes, &mut header)?;
   Ok(header)
@@ -80,19 +81,21 @@ pub fn parse_claims(bytes: &[u8], wanted: &[String]) -> Result<Claims, Problem> 
 }
 
 /// Where each member's value goes: `Some(slot)` to keep it, `None` to validate and skip it.
-trait Sink {
-  fn slot(&mut self, name: &str) -> Option<&mut Option<Value>>;
+trait Sink<'de> {
+  fn slot(&mut self, name: Cow<'de, str>) -> Option<&mut Option<Value>>;
 }
 
-impl Sink for Header {
-  fn slot(&mut self, name: &str) -> Option<&mut Option<Value>> {
-    self.names.push(name.to_owned());
-    match name {
-      "alg" => Some(&mut self.alg),
-      "kid" => Some(&mut self.kid),
-      "typ" => Some(&mut self.typ),
-      "crit" => Some(&mut self.crit),
-      _ => None,
+impl<'de> Sink<'de> for Header<'de> {
+  fn slot(&mut self, name: Cow<'de, str>) -> Option<&mut Option<Value>> {
+    let field = ["alg", "kid", "typ", "crit"]
+      .iter()
+      .position(|f| *f == name.as_ref());
+    self.names.push(name);
+    match field? {
+      0 => Some(&mut self.alg),
+      1 => Some(&mut self.kid),
+      2 => Some(&mut self.typ),
+      _ => Some(&mut self.crit),
     }
   }
 }
@@ -102,8 +105,9 @@ struct ClaimsSink<'w> {
   wanted: &'w [String],
 }
 
-impl Sink for ClaimsSink<'_> {
-  fn slot(&mut self, name: &str) -> Option<&mut Option<Value>> {
+impl<'de> Sink<'de> for ClaimsSink<'_> {
+  fn slot(&mut self, name: Cow<'de, str>) -> Option<&mut Option<Value>> {
+    let name = name.as_ref();
     self.claims.members += 1;
     if let Some(index) = self.wanted.iter().position(|w| w == name) {
       self.claims.found[index] = true;
@@ -123,7 +127,7 @@ impl Sink for ClaimsSink<'_> {
 }
 
 /// Walks the members of a top-level object into `sink`.
-fn walk(bytes: &[u8], sink: &mut dyn Sink) -> Result<(), Problem> {
+fn walk<'a>(bytes: &'a [u8], sink: &mut dyn Sink<'a>) -> Result<(), Problem> {
   let text = std::str::from_utf8(bytes).map_err(|_| Problem::NotJson)?;
   let trimmed = text.trim_start_matches([' ', '\t', '\n', '\r']);
   if !trimmed.starts_with('{') {
@@ -146,12 +150,12 @@ fn walk(bytes: &[u8], sink: &mut dyn Sink) -> Result<(), Problem> {
   }
 }
 
-struct TopLevel<'a> {
-  sink: &'a mut dyn Sink,
+struct TopLevel<'de, 'a> {
+  sink: &'a mut dyn Sink<'de>,
   problem: &'a mut Option<Problem>,
 }
 
-impl<'de> Visitor<'de> for TopLevel<'_> {
+impl<'de> Visitor<'de> for TopLevel<'de, '_> {
   type Value = ();
 
   fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -161,11 +165,11 @@ impl<'de> Visitor<'de> for TopLevel<'_> {
   fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
     let mut seen = Seen::default();
     while let Some(Name(name)) = map.next_key::<Name>()? {
-      if !seen.insert(&name) {
+      if !seen.insert(name.clone()) {
         *self.problem = Some(Problem::Duplicate);
         return Err(de::Error::custom("duplicate"));
       }
-      match self.sink.slot(&name) {
+      match self.sink.slot(name) {
         Some(slot) => {
           *slot = Some(map.next_value_seed(Limited {
             depth: 2,
@@ -182,26 +186,26 @@ impl<'de> Visitor<'de> for TopLevel<'_> {
   }
 }
 
-/// Member names seen so far: a list while small, a hash set after that.
+/// Member names seen so far, borrowed from the input: a list while small, a hash set after that.
 #[derive(Default)]
-struct Seen {
-  small: Vec<String>,
-  large: std::collections::HashSet<String>,
+struct Seen<'de> {
+  small: Vec<Cow<'de, str>>,
+  large: std::collections::HashSet<Cow<'de, str>>,
 }
 
-impl Seen {
-  fn insert(&mut self, name: &str) -> bool {
+impl<'de> Seen<'de> {
+  fn insert(&mut self, name: Cow<'de, str>) -> bool {
     if self.large.is_empty() && self.small.len() < 24 {
-      if self.small.iter().any(|n| n == name) {
+      if self.small.contains(&name) {
         return false;
       }
-      self.small.push(name.to_owned());
+      self.small.push(name);
       return true;
     }
     if self.large.is_empty() {
       self.large.extend(self.small.drain(..));
     }
-    self.large.insert(name.to_owned())
+    self.large.insert(name)
   }
 }
 

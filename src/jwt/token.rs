@@ -204,7 +204,9 @@ impl VerifyConfig {
       let Value::String(name) = name else {
         return Err(invalid());
       };
-      if REGISTERED_HEADERS.contains(&name.as_str()) || !header.names.iter().any(|n| n == name) {
+      if REGISTERED_HEADERS.contains(&name.as_str())
+        || !header.names.iter().any(|n| n.as_ref() == name.as_str())
+      {
         return Err(invalid());
       }
       if !self.crit.iter().any(|c| c == name) {
