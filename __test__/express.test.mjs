@@ -24,6 +24,17 @@ async function serve(express, setup) {
 
 for (const [label, express] of Object.entries(EXPRESS)) {
   describe(label, () => {
+    test('two draft-8 limiters on one route: each adds its policy and state, in order', async () => {
+      const get = await serve(express, (app) => {
+        app.use(rateLimit({ limit: 100, windowMs: 3_600_000 }))
+        app.get('/', rateLimit({ limit: 5, windowMs: 60_000, identifier: 'burst' }), (req, res) => res.end())
+      })
+      const response = await get()
+      assert.equal(response.status, 200)
+      assert.equal(response.headers.get('ratelimit-policy'), '"100-in-1h";q=100;w=3600, "burst";q=5;w=60')
+      assert.equal(response.headers.get('ratelimit'), '"100-in-1h";r=99;t=36, "burst";r=4;t=12')
+    })
+
     test('draft-8 headers byte for byte, then 429 with Retry-After', async () => {
       const get = await serve(express, (app) => {
         app.use(rateLimit({ limit: 2, windowMs: 60_000 }))
