@@ -16,6 +16,10 @@
 //!    runs off the JS thread), so a panic becomes `ERR_INTERNAL` instead of aborting the process.
 //!    Internal native methods that the `js/` classes wrap carry `skip_typescript`: the published
 //!    types describe what users get (`js/index.d.ts`).
+//! 5. The few methods called on every request (rate-limit hit/peek, JWT verify, redaction) are
+//!    also published as functions bound to the object's state (`src/bound.rs`), which skip
+//!    napi-rs's per-call class machinery; they follow 1-4 by hand (same readers, same errors,
+//!    panics caught) and a test checks they answer exactly as the class methods.
 #![deny(clippy::all)]
 // In `cargo test` builds napi-derive does not register exports, so binding-only code looks
 // unused there; the bindings are tested from JavaScript.
