@@ -25,7 +25,23 @@ const ALGORITHMS = { gcra: 'g', 'fixed-window': 'f', 'sliding-window': 's' }
 const POLICIES = new Set(['fail-open', 'fail-closed', 'local'])
 const MAX_KEY_BYTES = 1024
 const MAX_U32 = 0xffffffff
+/**
+ * The hits queued in one tick are sent as at least two script calls once there are more than
+ * MIN_SPLIT of them, at most MAX_BATCH keys each. One call per tick made Node and Redis take
+ * turns (Redis idle while Node handles a batch's answers, Node idle while Redis runs the next
+ * batch); two or more calls in flight let each work while the other does. Measured 2026-12-05
+ * with 64 hits in flight: one call of 64 keys ~100k hits/s, two of 32 ~170k, four of 16 ~163k.
+ */
 const MAX_BATCH = 128
+const MIN_SPLIT = 8
+
+/** Sends `entries` as script calls of at most MAX_BATCH keys, at least two when there are many. */
+function splitInto(entries, send) {
+  const n = entries.length
+  if (n <= MIN_SPLIT) return send(entries)
+  const size = Math.min(MAX_BATCH, Math.ceil(n / 2))
+  for (let i = 0; i < n; i += size) send(entries.slice(i, i + size))
+}
 /** While Redis is down, one call per this many ms goes to Redis to find out whether it is back. */
 const PROBE_MS = 200
 /** `retryAfterMs` of a denial made by the 'fail-closed' policy. */
@@ -199,10 +215,8 @@ class RedisRateLimiter extends EventEmitter {
     this.#scheduled = false
     const queue = this.#queue
     this.#queue = []
-    if (!this.#cluster) {
-      for (let i = 0; i < queue.length; i += MAX_BATCH) this.#send(queue.length <= MAX_BATCH ? queue : queue.slice(i, i + MAX_BATCH))
-      return
-    }
+    const send = (batch) => this.#send(batch)
+    if (!this.#cluster) return splitInto(queue, send)
     const bySlot = new Map()
     for (const entry of queue) {
       const slot = slotOf(this.#prefix + '{' + entry.key + '}')
@@ -210,9 +224,7 @@ class RedisRateLimiter extends EventEmitter {
       if (batch === undefined) bySlot.set(slot, [entry])
       else batch.push(entry)
     }
-    for (const batch of bySlot.values()) {
-      for (let i = 0; i < batch.length; i += MAX_BATCH) this.#send(batch.length <= MAX_BATCH ? batch : batch.slice(i, i + MAX_BATCH))
-    }
+    for (const batch of bySlot.values()) splitInto(batch, send)
   }
 
   #send(batch) {
