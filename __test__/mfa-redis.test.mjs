@@ -4,16 +4,15 @@
 // processes sharing Redis: exactly one of them accepts it.
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
-import { after, before, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import { promisify } from 'node:util'
 
 import Redis from 'ioredis'
-import { createClient } from 'redis'
 import { Totp } from 'rampart'
 import { TotpGuard } from 'rampart/mfa'
 import { RedisTotpStepStore } from 'rampart/redis'
 
-import { keysWithTtl, startRedis } from './helpers/redis-server.mjs'
+import { sharedRedis, startRedis } from './helpers/redis-server.mjs'
 
 const TYPE = { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' }
 const VALUE = { name: 'TypeError', code: 'ERR_INVALID_ARG_VALUE' }
@@ -22,34 +21,11 @@ const T = 1_700_000_000
 let prefixes = 0
 const prefix = () => `mt${process.pid}-${++prefixes}:`
 
-let server
-let io
-let nr
-before(async () => {
-  server = await startRedis()
-  io = new Redis({ port: server.port, host: server.host, lazyConnect: true })
-  await io.connect()
-  nr = createClient({ url: server.url })
-  nr.on('error', () => {})
-  await nr.connect()
-})
-after(async () => {
-  if (io?.status === 'ready') {
-    const keys = await keysWithTtl(io, 'mt*')
-    assert.deepEqual(
-      keys.filter((k) => k.pttl < 0),
-      [],
-      'every step key has a TTL',
-    )
-  }
-  io?.disconnect()
-  await nr?.quit().catch(() => {})
-  await server?.stop()
-})
+const redis = sharedRedis('mt*')
 
 for (const kind of ['ioredis', 'node-redis']) {
   describe(`RedisTotpStepStore (${kind})`, () => {
-    const client = () => (kind === 'ioredis' ? io : nr)
+    const client = () => (kind === 'ioredis' ? redis.io : redis.nr)
 
     test('get/advance: only a later step is stored, atomically, with the TTL given', async () => {
       const store = new RedisTotpStepStore({ client: client(), prefix: prefix() })
@@ -61,7 +37,7 @@ for (const kind of ['ioredis', 'node-redis']) {
       assert.equal(await store.advance('alice', 101, 90_000), true)
       assert.equal(await store.get('alice'), 101)
       assert.equal(await store.get('bob'), null, 'one step per account')
-      const ttl = await io.pttl(`${store.prefix}{alice}`)
+      const ttl = await redis.io.pttl(`${store.prefix}{alice}`)
       assert.ok(ttl > 80_000 && ttl <= 90_000, `TTL ${ttl} ms`)
       // 20 concurrent advances to one step: exactly one stores it.
       const results = await Promise.all(Array.from({ length: 20 }, () => store.advance('race', 7, 60_000)))
@@ -80,19 +56,19 @@ for (const kind of ['ioredis', 'node-redis']) {
 }
 
 test('NOSCRIPT: after SCRIPT FLUSH the store loads its script again', async () => {
-  const store = new RedisTotpStepStore({ client: io, prefix: prefix() })
+  const store = new RedisTotpStepStore({ client: redis.io, prefix: prefix() })
   assert.equal(await store.advance('a', 1, 60_000), true)
-  await io.script('FLUSH')
+  await redis.io.script('FLUSH')
   assert.equal(await store.get('a'), 1)
-  await nr.scriptFlush()
-  assert.equal(await new RedisTotpStepStore({ client: nr, prefix: store.prefix }).advance('a', 2, 60_000), true)
+  await redis.nr.scriptFlush()
+  assert.equal(await new RedisTotpStepStore({ client: redis.nr, prefix: store.prefix }).advance('a', 2, 60_000), true)
 })
 
 test('a key holding something else is refused (fail closed), never read as "no step"', async () => {
-  const store = new RedisTotpStepStore({ client: io, prefix: prefix() })
-  await io.set(`${store.prefix}{text}`, 'not a step', 'PX', 60_000)
-  await io.hset(`${store.prefix}{hash}`, 'f', '1')
-  await io.pexpire(`${store.prefix}{hash}`, 60_000)
+  const store = new RedisTotpStepStore({ client: redis.io, prefix: prefix() })
+  await redis.io.set(`${store.prefix}{text}`, 'not a step', 'PX', 60_000)
+  await redis.io.hset(`${store.prefix}{hash}`, 'f', '1')
+  await redis.io.pexpire(`${store.prefix}{hash}`, 60_000)
   for (const account of ['text', 'hash']) {
     await assert.rejects(store.get(account), { code: /^ERR_RAMPART_REDIS/ })
     await assert.rejects(store.advance(account, 5, 60_000), { code: /^ERR_RAMPART_REDIS/ })
@@ -153,7 +129,7 @@ test('two Node processes sharing Redis, 10 concurrent tries each of one code: ex
     const { Totp } = require('rampart')
     const { TotpGuard } = require('rampart/mfa')
     const { RedisRateLimiter, RedisTotpStepStore } = require('rampart/redis')
-    const client = new Redis({ port: ${server.port}, host: '127.0.0.1' })
+    const client = new Redis({ port: ${redis.server.port}, host: '127.0.0.1' })
     const guard = new TotpGuard({
       store: new RedisTotpStepStore({ client, prefix: '${p}', timeoutMs: 10000 }),
       limiter: new RedisRateLimiter({ client, limit: 100, windowMs: 60000, prefix: '${p}limit:', timeoutMs: 10000, onStoreError: 'fail-closed' }),
@@ -170,7 +146,7 @@ test('two Node processes sharing Redis, 10 concurrent tries each of one code: ex
   assert.equal(outcomes.filter((o) => o === 'ok').length, 1, JSON.stringify(outcomes))
   assert.ok(outcomes.filter((o) => o !== 'ok').every((o) => o === 'replayed'), JSON.stringify(outcomes))
   // The other process sees it as used too.
-  const guard = new TotpGuard({ store: new RedisTotpStepStore({ client: nr, prefix: p }) })
+  const guard = new TotpGuard({ store: new RedisTotpStepStore({ client: redis.nr, prefix: p }) })
   assert.deepEqual(await guard.verify({ totp: new Totp({ secret }), code, account: 'shared', time: T }), { ok: false, reason: 'replayed' })
 })
 
@@ -179,11 +155,11 @@ test('constructor and arguments: coded errors, the client recognized by its API'
     assert.throws(() => new RedisTotpStepStore({ client }), TYPE)
   }
   assert.throws(() => new RedisTotpStepStore(), TYPE)
-  assert.throws(() => new RedisTotpStepStore({ client: io, prefix: 'a{b}' }), VALUE)
-  assert.throws(() => new RedisTotpStepStore({ client: io, prefix: 1 }), TYPE)
-  assert.throws(() => new RedisTotpStepStore({ client: io, prefix: 'p'.repeat(257) }), RANGE)
-  assert.throws(() => new RedisTotpStepStore({ client: io, timeoutMs: 0 }), RANGE)
-  const store = new RedisTotpStepStore({ client: io })
+  assert.throws(() => new RedisTotpStepStore({ client: redis.io, prefix: 'a{b}' }), VALUE)
+  assert.throws(() => new RedisTotpStepStore({ client: redis.io, prefix: 1 }), TYPE)
+  assert.throws(() => new RedisTotpStepStore({ client: redis.io, prefix: 'p'.repeat(257) }), RANGE)
+  assert.throws(() => new RedisTotpStepStore({ client: redis.io, timeoutMs: 0 }), RANGE)
+  const store = new RedisTotpStepStore({ client: redis.io })
   assert.equal(store.prefix, 'rampart:totp:')
   await assert.rejects(store.get(42), TYPE)
   await assert.rejects(store.get(''), VALUE)

@@ -5,15 +5,13 @@
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import { readFileSync } from 'node:fs'
-import { after, before, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import { promisify } from 'node:util'
 
-import Redis from 'ioredis'
-import { createClient } from 'redis'
 import { RateLimiter, RedisRateLimiter } from 'rampart'
 import { RedisRateLimiter as FromSubpath } from 'rampart/redis'
 
-import { keysWithTtl, startRedis } from './helpers/redis-server.mjs'
+import { keysWithTtl, sharedRedis } from './helpers/redis-server.mjs'
 
 const TYPE = { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' }
 const VALUE = { name: 'TypeError', code: 'ERR_INVALID_ARG_VALUE' }
@@ -22,31 +20,7 @@ const MAX = 0xffffffff
 let prefixes = 0
 const prefix = () => `rt${process.pid}-${++prefixes}:`
 
-let server
-let io
-let nr
-before(async () => {
-  server = await startRedis()
-  io = new Redis({ port: server.port, host: server.host, lazyConnect: true })
-  await io.connect()
-  nr = createClient({ url: server.url })
-  nr.on('error', () => {})
-  await nr.connect()
-})
-after(async () => {
-  // Nothing rampart wrote may outlive its window: every key has a TTL.
-  if (io?.status === 'ready') {
-    const keys = await keysWithTtl(io, 'rt*')
-    assert.deepEqual(
-      keys.filter((k) => k.pttl < 0),
-      [],
-      'keys without a TTL',
-    )
-  }
-  io?.disconnect()
-  await nr?.quit().catch(() => {})
-  await server?.stop()
-})
+const redis = sharedRedis('rt*')
 
 // One table, three stores. Times are checked within TOLERANCE ms (the calls take time); the
 // sliding window's times depend on where the aligned windows fall on each clock, so those
@@ -139,8 +113,8 @@ const CASES = [
 
 const STORES = {
   native: (options) => new RateLimiter(options),
-  ioredis: (options) => new RedisRateLimiter({ client: io, prefix: prefix(), timeoutMs: 5000, ...options }),
-  'node-redis': (options) => new RedisRateLimiter({ client: nr, prefix: prefix(), timeoutMs: 5000, ...options }),
+  ioredis: (options) => new RedisRateLimiter({ client: redis.io, prefix: prefix(), timeoutMs: 5000, ...options }),
+  'node-redis': (options) => new RedisRateLimiter({ client: redis.nr, prefix: prefix(), timeoutMs: 5000, ...options }),
 }
 
 for (const [storeName, make] of Object.entries(STORES)) {
@@ -187,7 +161,7 @@ assert.equal(FIXED_CLOCK.length, SOURCE.length + 24)
 /** One script call at `nowUs` (a BigInt or number of microseconds). */
 async function at(key, algorithm, limit, windowUs, nowUs, op, cost) {
   const now = BigInt(nowUs)
-  const reply = await io.eval(
+  const reply = await redis.io.eval(
     FIXED_CLOCK, 1, key, { gcra: 'g', 'fixed-window': 'f', 'sliding-window': 's' }[algorithm], String(limit), String(windowUs),
     op, String(cost), String(now / 1_000_000n), String(now % 1_000_000n),
   )
@@ -297,7 +271,7 @@ describe('the Lua script on a fixed clock', () => {
 
 for (const clientName of ['ioredis', 'node-redis']) {
   describe(`RedisRateLimiter over ${clientName}`, () => {
-    const client = () => (clientName === 'ioredis' ? io : nr)
+    const client = () => (clientName === 'ioredis' ? redis.io : redis.nr)
 
     test('concurrent hits from one process are batched into few script calls and stay exact', async () => {
       const limiter = new RedisRateLimiter({ client: client(), limit: 60, windowMs: 60_000, prefix: prefix(), timeoutMs: 5000 })
@@ -348,7 +322,7 @@ for (const clientName of ['ioredis', 'node-redis']) {
       const outages = []
       limiter.on('outage', (error) => outages.push(error))
       assert.equal((await limiter.hit('k')).remaining, 4)
-      await server.command('SCRIPT', 'FLUSH')
+      await redis.server.command('SCRIPT', 'FLUSH')
       assert.equal((await limiter.hit('k')).remaining, 3)
       assert.equal((await limiter.hit('k')).remaining, 2)
       assert.deepEqual(outages, [])
@@ -362,7 +336,7 @@ for (const clientName of ['ioredis', 'node-redis']) {
         await limiter.hit('user:1', 2)
         await limiter.refund('user:1', 1)
       }
-      const keys = await keysWithTtl(io, `${p}*`)
+      const keys = await keysWithTtl(redis.io, `${p}*`)
       assert.equal(keys.length, 3)
       for (const { key, pttl } of keys) {
         assert.match(key, /:\{user:1\}$/)
@@ -372,7 +346,7 @@ for (const clientName of ['ioredis', 'node-redis']) {
       const limiter = new RedisRateLimiter({ client: client(), limit: 5, windowMs: 60_000, prefix: `${p}gone:`, timeoutMs: 5000 })
       await limiter.hit('k', 2)
       await limiter.refund('k', 2)
-      assert.deepEqual(await keysWithTtl(io, `${p}gone:*`), [])
+      assert.deepEqual(await keysWithTtl(redis.io, `${p}gone:*`), [])
     })
 
     test('bad arguments reject with coded errors; Redis is not called', async () => {
@@ -405,7 +379,7 @@ test('two Node processes, 50 concurrent hits each, limit 60: exactly 60 admitted
   const source = `
     const Redis = require('ioredis')
     const { RedisRateLimiter } = require('rampart')
-    const client = new Redis({ port: ${server.port}, host: '127.0.0.1' })
+    const client = new Redis({ port: ${redis.server.port}, host: '127.0.0.1' })
     const limiter = new RedisRateLimiter({ client, limit: 60, windowMs: 60000, prefix: '${p}', timeoutMs: 10000 })
     client.once('ready', async () => {
       const results = await Promise.all(Array.from({ length: 50 }, () => limiter.hit('shared')))
@@ -423,7 +397,7 @@ test('rampart and rampart/redis export the same class', () => {
 })
 
 test('constructor: options are checked, the client is recognized by its API', () => {
-  const base = { client: io, limit: 5, windowMs: 1000 }
+  const base = { client: redis.io, limit: 5, windowMs: 1000 }
   for (const client of [undefined, null, {}, 'redis://127.0.0.1', { eval() {} }, { evalsha: 1, eval() {} }, new Map(), () => {}]) {
     assert.throws(() => new RedisRateLimiter({ ...base, client }), TYPE)
   }
@@ -441,6 +415,6 @@ test('constructor: options are checked, the client is recognized by its API', ()
   assert.throws(() => new RedisRateLimiter({ ...base, timeoutMs: 0 }), RANGE)
   assert.throws(() => new RedisRateLimiter({ ...base, onStoreError: 'ignore' }), VALUE)
   assert.throws(() => new RedisRateLimiter({ ...base, cluster: 'yes' }), TYPE)
-  const limiter = new RedisRateLimiter({ ...base, client: nr })
+  const limiter = new RedisRateLimiter({ ...base, client: redis.nr })
   assert.deepEqual([limiter.limit, limiter.windowMs, limiter.algorithm, limiter.prefix], [5, 1000, 'gcra', 'rampart:'])
 })

@@ -15,12 +15,12 @@ const withMode = (...parts) => Buffer.concat(parts.map((p) => (typeof p === 'num
 
 const jwt = fixture('jwt-vectors.json').vectors
 for (const v of jwt) {
-  for (const mode of [0, 1, 2]) seed('jws_verify', withMode(mode, 3, 1, v.token))
+  for (const mode of [0, 1, 2, 3]) seed('jws_verify', withMode(mode, 3, 1, v.token))
   seed('key_parse', withMode(1, JSON.stringify(v.jwk)))
 }
 seed('key_parse', withMode(2, JSON.stringify({ keys: jwt.slice(0, 4).map((v) => v.jwk) })))
 for (const payload of ['{"sub":"42","role":"admin"}', '{"aud":["a","b"],"exp":1700000600,"nbf":1,"iat":1699999999}', '{}']) {
-  for (const mode of [0x80, 0x81, 0x82]) seed('jws_verify', withMode(mode, 7, 0x40, payload))
+  for (const mode of [0x80, 0x81, 0x82, 0x83]) seed('jws_verify', withMode(mode, 7, 0x40, payload))
 }
 for (const [type, options] of [['ed25519', {}], ['ec', { namedCurve: 'P-256' }], ['ec', { namedCurve: 'P-384' }], ['rsa', { modulusLength: 2048 }]]) {
   const { privateKey, publicKey } = generateKeyPairSync(type, options)

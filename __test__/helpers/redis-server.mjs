@@ -1,12 +1,15 @@
 // Real Redis servers for tests: `startRedis()` runs redis-server on a free loopback port (DEBUG
 // allowed, no persistence, files in a temp folder), `startCluster()` three of them joined with
 // `redis-cli --cluster create`. Both throw (so the test FAILS, never skips) when redis-server or
-// redis-cli is missing: .ci/run installs them. Call `stop()` in an `after` hook.
+// redis-cli is missing: .ci/run installs them. Call `stop()` in an `after` hook. `sharedRedis()`
+// does all of that for a test file, with one client of each kind.
+import assert from 'node:assert/strict'
 import { execFile, spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { createConnection, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { after, before } from 'node:test'
 import { promisify } from 'node:util'
 
 const HOST = '127.0.0.1'
@@ -230,4 +233,37 @@ export async function keysWithTtl(client, pattern) {
     for (const key of keys) found.push({ key, pttl: Number(await (isIoredis ? client.pttl(key) : client.pTTL(key))) })
   } while (cursor !== '0')
   return found
+}
+
+/**
+ * For a test file: before its tests, starts a redis-server and connects an ioredis and a
+ * node-redis client to it (`redis.server`, `redis.io`, `redis.nr` once they run); after them,
+ * checks that every key matching `pattern` has a TTL (nothing rampart writes may outlive its
+ * window), and stops the clients and the server whatever that check finds.
+ */
+export function sharedRedis(pattern) {
+  const redis = { server: undefined, io: undefined, nr: undefined }
+  before(async () => {
+    const { default: Redis } = await import('ioredis')
+    const { createClient } = await import('redis')
+    redis.server = await startRedis()
+    redis.io = new Redis({ port: redis.server.port, host: redis.server.host, lazyConnect: true })
+    await redis.io.connect()
+    redis.nr = createClient({ url: redis.server.url })
+    redis.nr.on('error', () => {})
+    await redis.nr.connect()
+  })
+  after(async () => {
+    const { server, io, nr } = redis
+    const keys = io?.status === 'ready' ? await keysWithTtl(io, pattern) : []
+    io?.disconnect()
+    await nr?.quit().catch(() => {})
+    await server?.stop()
+    assert.deepEqual(
+      keys.filter((k) => k.pttl < 0),
+      [],
+      `keys matching ${pattern} without a TTL`,
+    )
+  })
+  return redis
 }

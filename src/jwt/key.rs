@@ -637,7 +637,9 @@ impl Signer {
     })
   }
 
-  /// The signature over `input`. Fails only if the system random generator does.
+  /// The signature over `input`. RSA and P-256 signing fail only if the system random generator
+  /// does; P-521 (deterministic nonces, RFC 6979) only on an internal error of the crate; HMAC
+  /// and Ed25519 never.
   pub fn sign(&self, input: &[u8]) -> Option<Vec<u8>> {
     match self {
       Signer::Hmac(key) => Some(hmac::sign(key, input).as_ref().to_vec()),

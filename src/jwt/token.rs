@@ -398,10 +398,12 @@ impl SignConfig {
     token.push_str(&self.header_b64);
     token.push('.');
     b64::encode_url_into(payload, &mut token);
-    let signature = self
-      .signer
-      .sign(token.as_bytes())
-      .ok_or_else(|| Error::new(Code::Internal, "the system random number generator failed"))?;
+    let signature = self.signer.sign(token.as_bytes()).ok_or_else(|| {
+      Error::new(
+        Code::Internal,
+        "signing failed (for RS*/PS*/ES256/ES384: the system random number generator failed)",
+      )
+    })?;
     token.push('.');
     b64::encode_url_into(&signature, &mut token);
     Ok(token)
