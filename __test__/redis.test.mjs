@@ -298,6 +298,28 @@ for (const clientName of ['ioredis', 'node-redis']) {
       assert.equal((await limiter.hit('hot')).allowed, true)
     })
 
+    test('a tick mixing operations and costs runs them in order; a tick of equal hits shares one operation', async () => {
+      // ratelimit.lua takes the operation and cost once when every key of a call shares them,
+      // else one pair per key: both forms, each in one script call, answer as the native limiter
+      // does when the same calls are made one after the other.
+      const options = { limit: 5, windowMs: 60_000, algorithm: 'fixed-window' }
+      const limiter = new RedisRateLimiter({ client: client(), prefix: prefix(), timeoutMs: 5000, ...options })
+      const native = new RateLimiter(options)
+      const shape = (r) => (r === undefined ? r : [r.allowed, r.remaining])
+      const ticks = [
+        [['hit', 'a', 2], ['peek', 'a', 1], ['hit', 'b', 1], ['refund', 'a', 1], ['hit', 'a', 1], ['peek', 'b', 5]],
+        Array.from({ length: 4 }, () => ['hit', 'c', 2]),
+        Array.from({ length: 3 }, () => ['peek', 'c', 1]),
+      ]
+      for (const [i, tick] of ticks.entries()) {
+        const got = await Promise.all(tick.map(([op, key, cost]) => limiter[op](key, cost)))
+        const expected = tick.map(([op, key, cost]) => shape(native[op](key, cost)))
+        assert.deepEqual(got.map(shape), expected, `tick ${i}`)
+        assert.equal(limiter.stats().scriptCalls, i + 1)
+      }
+      assert.ok(ticks.flat().length > 0)
+    })
+
     test('the local cache is exact about retry times for other costs', async () => {
       const limiter = new RedisRateLimiter({ client: client(), limit: 4, windowMs: 60_000, prefix: prefix(), timeoutMs: 5000 })
       await limiter.hit('k', 4)

@@ -239,11 +239,16 @@ class RedisRateLimiter extends EventEmitter {
   #send(batch) {
     const keys = new Array(batch.length)
     const args = this.#head.slice()
+    // One operation and cost for the whole call when every entry shares them (see ratelimit.lua).
+    const { op, cost } = batch[0]
+    let shared = true
     for (let i = 0; i < batch.length; i++) {
       const entry = batch[i]
       keys[i] = this.#prefix + '{' + entry.key + '}'
-      args.push(entry.op, String(entry.cost))
+      shared &&= entry.op === op && entry.cost === cost
     }
+    if (shared) args.push(op, String(cost))
+    else for (const entry of batch) args.push(entry.op, String(entry.cost))
     const sentAt = performance.now()
     let settled = false
     const timer = setTimeout(() => {
