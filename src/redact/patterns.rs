@@ -459,7 +459,22 @@ fn find_cards(text: &[u8], mut found: impl FnMut(usize, usize)) {
 pub(super) fn has_digit_run(text: &[u8], len: usize) -> bool {
   let mut digits = 0;
   let mut separator = false;
-  for &b in text {
+  let mut i = 0;
+  while i < text.len() {
+    // Outside a run, skip eight bytes at a time while they hold no digit (most text).
+    if digits == 0 {
+      while let Some(word) = text.get(i..i + 8) {
+        if has_digit8(word) {
+          break;
+        }
+        i += 8;
+      }
+      if i == text.len() {
+        break;
+      }
+    }
+    let b = text[i];
+    i += 1;
     if b.is_ascii_digit() {
       digits += 1;
       separator = false;
@@ -474,6 +489,20 @@ pub(super) fn has_digit_run(text: &[u8], len: usize) -> bool {
     }
   }
   false
+}
+
+/// Whether the eight bytes of `word` hold an ASCII digit, in one go (SWAR): on each byte's low
+/// seven bits `x`, `(127 + 0x3a) - x` has its high bit set when `x <= 0x39` and `x + (127 - 0x2f)`
+/// when `x >= 0x30`, neither with a carry or borrow into the next byte; `!v` adds "below 0x80".
+fn has_digit8(word: &[u8]) -> bool {
+  const ONES: u64 = 0x0101_0101_0101_0101;
+  let mut bytes = [0u8; 8];
+  bytes.copy_from_slice(word);
+  let v = u64::from_le_bytes(bytes);
+  let low = v & (ONES * 0x7f);
+  let at_most_9 = (ONES * (0x7f + 0x3a)) - low;
+  let at_least_0 = low + ONES * (0x7f - 0x2f);
+  at_most_9 & at_least_0 & !v & (ONES * 0x80) != 0
 }
 
 /// A card number: not glued to other digits or letters, 13-19 digits, a known issuer prefix,
@@ -654,5 +683,61 @@ mod tests {
     let text = "GET /api/users/42 200 12ms user-agent=curl/8.0 region=eu-west-1";
     assert_eq!(s.candidates(text.as_bytes()), 0);
     assert!(Scanner::new(&["nope".into()]).is_err());
+  }
+
+  #[test]
+  fn the_word_at_a_time_digit_run_check_agrees_with_a_byte_loop() {
+    fn naive(text: &[u8], len: usize) -> bool {
+      let (mut digits, mut separator) = (0, false);
+      for &b in text {
+        if b.is_ascii_digit() {
+          digits += 1;
+          separator = false;
+          if digits >= len {
+            return true;
+          }
+        } else if (b == b' ' || b == b'-') && digits > 0 && !separator {
+          separator = true;
+        } else {
+          digits = 0;
+          separator = false;
+        }
+      }
+      false
+    }
+    // The bytes next to the digit range in each 7-bit half, and separators.
+    const ALPHABET: [u8; 12] = [
+      b'0', b'9', b'/', b':', b' ', b'-', b'x', 0xb0, 0xb9, 0xaf, 0xba, 0x00,
+    ];
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = || {
+      state ^= state << 13;
+      state ^= state >> 7;
+      state ^= state << 17;
+      state
+    };
+    for _ in 0..200_000 {
+      let size = (next() % 48) as usize;
+      let digit_share = next() % 4;
+      let text: Vec<u8> = (0..size)
+        .map(|_| match next() % 4 < digit_share {
+          true => b'0' + (next() % 10) as u8,
+          false => ALPHABET[(next() % ALPHABET.len() as u64) as usize],
+        })
+        .collect();
+      for len in [3, 13] {
+        assert_eq!(
+          has_digit_run(&text, len),
+          naive(&text, len),
+          "{text:?} {len}"
+        );
+      }
+    }
+    for b in 0..=255u8 {
+      assert_eq!(has_digit8(&[b; 8]), b.is_ascii_digit(), "{b:#x}");
+      let mut word = [b'x'; 8];
+      word[7] = b;
+      assert_eq!(has_digit8(&word), b.is_ascii_digit(), "{b:#x} last");
+    }
   }
 }

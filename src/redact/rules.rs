@@ -302,6 +302,8 @@ pub enum Segment<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Path {
   steps: Vec<Step>,
+  /// Whether any step is `**` (else [`Path::closure`] has nothing to add).
+  any_depth: bool,
 }
 
 impl Path {
@@ -312,6 +314,9 @@ impl Path {
 
   /// Adds to `set` the steps reachable by letting each `**` match no level.
   fn closure(&self, mut set: u64) -> u64 {
+    if !self.any_depth {
+      return set;
+    }
     for (i, step) in self.steps.iter().enumerate() {
       if set & (1 << i) != 0 && *step == Step::AnyDepth {
         set |= 1 << (i + 1);
@@ -326,10 +331,14 @@ impl Path {
       return 0;
     }
     let mut next = 0;
-    for (i, step) in self.steps.iter().enumerate() {
-      if set & (1 << i) == 0 {
-        continue;
-      }
+    // Only the steps in `set` (a bit past the last step, the accepting one, has none).
+    let mut live = set;
+    while live != 0 {
+      let i = live.trailing_zeros() as usize;
+      live &= live - 1;
+      let Some(step) = self.steps.get(i) else {
+        break;
+      };
       let here = match (step, segment) {
         (Step::AnyDepth, _) => {
           next |= 1 << i;
@@ -371,7 +380,8 @@ pub fn parse_path(path: &str) -> Result<Path, PathError> {
   if steps.len() > MAX_PATH_STEPS {
     return Err(PathError::TooManySteps);
   }
-  Ok(Path { steps })
+  let any_depth = steps.contains(&Step::AnyDepth);
+  Ok(Path { steps, any_depth })
 }
 
 /// Why a path rule was refused.
