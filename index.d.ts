@@ -72,6 +72,32 @@ export declare class Keyring {
 }
 
 /**
+ * A log destination that redacts on its own thread: `write` copies the text and returns; the
+ * thread splits lines, redacts each as JSON (a line that is not JSON becomes the censor) and
+ * writes them to stdout, stderr or a file. The building block of `redactedDestination` in
+ * `rampart/logging`; not available on WebAssembly.
+ */
+export declare class LogWriter {
+  constructor(options: LogWriterOptions)
+  /**
+   * Queues `text` (whole lines end with a newline; a line may span calls) and returns; waits
+   * only when the writer is more than 16 Mi characters behind. Throws `ERR_LOG_WRITE` after a
+   * write error or `close()`.
+   */
+  write(text: string): void
+  /** Waits until everything written so far has reached the destination (blocks this thread). */
+  flush(): void
+  /** Whether everything written so far has reached the destination (or the writer has ended). */
+  isIdle(): boolean
+  /**
+   * Writes what is queued (an unterminated last line redacted as a line), then ends the thread and
+   * closes the file. Blocks until done; closing twice is fine. Throws `ERR_LOG_WRITE` if a
+   * write failed.
+   */
+  close(): void
+}
+
+/**
  * A rate limiter whose state lives in native memory, off the JavaScript heap. Every call is
  * synchronous and atomic, also when worker threads share a named limiter.
  */
@@ -308,6 +334,15 @@ export interface KeyUsage {
   encryptions: number
   /** `maxEncryptionsPerKey`. */
   limit: number
+}
+
+export interface LogWriterOptions {
+  /** `1` (stdout), `2` (stderr) or the path of a file (created if missing). */
+  destination: number | string
+  /** Append to the file (default `true`); `false` truncates it. */
+  append?: boolean
+  /** The redaction rules, as for `new Redactor(options)`. */
+  redact?: RedactorOptions
 }
 
 /**

@@ -838,6 +838,7 @@ module.exports = nativeBinding
 module.exports.JwtSigner = nativeBinding.JwtSigner
 module.exports.JwtVerifier = nativeBinding.JwtVerifier
 module.exports.Keyring = nativeBinding.Keyring
+module.exports.LogWriter = nativeBinding.LogWriter
 module.exports.RateLimiter = nativeBinding.RateLimiter
 module.exports.Redactor = nativeBinding.Redactor
 module.exports.Totp = nativeBinding.Totp

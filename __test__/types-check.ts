@@ -51,7 +51,7 @@ import {
   type LoginGuardOptions,
 } from '../js/express.js'
 import { RedisRateLimiter as RedisRateLimiterFromSubpath, RedisTotpStepStore, type RedisRateLimiterOptions } from '../js/redis.js'
-import { pinoRedaction, winstonRedaction } from '../js/logging.js'
+import { pinoRedaction, redactedDestination, winstonRedaction } from '../js/logging.js'
 
 async function usage(): Promise<void> {
   const options: HashPasswordOptions = { memoryCost: 19456, timeCost: 2, parallelism: 1, secret: Buffer.from('pepper') }
@@ -228,3 +228,13 @@ import { jwksHandler } from '../js/express.js'
   // @ts-expect-error: the URL is required
   void new RemoteJwks()
 }
+
+// redactedDestination: a pino destination.
+const destination = redactedDestination({ destination: '/tmp/app.log', redact: { keys: ['pin'] } })
+destination.on('error', (error: Error) => void error)
+destination.flush((error) => void error)
+const ok: boolean = destination.write('{"a":1}\n')
+void ok
+destination.end()
+// @ts-expect-error destination is required
+redactedDestination({})

@@ -12,7 +12,7 @@ import pinoRedact from '@pinojs/redact'
 import fastRedact from 'fast-redact'
 import pino from 'pino'
 import { Redactor } from 'rampart'
-import { pinoRedaction } from 'rampart/logging'
+import { pinoRedaction, redactedDestination } from 'rampart/logging'
 
 import { QUICK, machine, median, publish, rate, version } from './common.mjs'
 
@@ -79,9 +79,10 @@ function capture() {
   return { lines, stream: { write: (s) => lines.push(s) } }
 }
 
-// The transport's worker writes to /dev/null; the request thread only serializes and hands the
-// line to pino's thread-stream. Between rounds the worker is drained (flush), so no backlog from
-// one round is carried into the next.
+// The transports' workers (and redactedDestination's native thread) write to /dev/null; the
+// request thread only serializes and hands the line over. Between rounds the worker is drained
+// (flush), so no backlog from one round is carried into the next; the "sustained" rows count the
+// time of that drain too (lines the worker had not yet written when the round ended).
 const DEV_NULL = process.platform === 'win32' ? '\\\\.\\NUL' : '/dev/null'
 const transport = (target, options) => pino.transport({ target, options })
 const pinoCases = [
@@ -99,6 +100,13 @@ const pinoCases = [
     make: (stream) => pino(stream),
     stream: () => transport('pino/file', { destination: DEV_NULL }),
     check: false,
+  },
+  {
+    name: 'pino + rampart redactedDestination (native writer thread)',
+    make: (stream) => pino(stream),
+    stream: () => redactedDestination({ destination: DEV_NULL }),
+    check: false,
+    ready: true,
   },
 ]
 const PINO_FIELDS = (i) => {
@@ -119,7 +127,7 @@ for (const c of pinoCases) {
     c.left = c.name.includes('rampart') ? 0 : PLANTED.length
     c.destination = c.stream()
     c.logger = c.make(c.destination)
-    await new Promise((resolve) => c.destination.once('ready', resolve))
+    if (!c.ready) await new Promise((resolve) => c.destination.once('ready', resolve))
     continue
   }
   const { lines, stream } = capture()
@@ -159,8 +167,13 @@ for (let round = 0; round < ROUNDS; round++) {
   for (const c of pinoCases.map((_, i) => pinoCases[(i + round) % pinoCases.length])) {
     const [fields, msg] = PINO_FIELDS(n++)
     await drain(c)
-    record(`pino|${c.name}`, await rate(() => c.logger.info(fields, msg), false, ROUND_MS))
+    const started = performance.now()
+    const lines = await rate(() => c.logger.info(fields, msg), false, ROUND_MS)
+    const elapsed = performance.now() - started
+    record(`pino|${c.name}`, lines)
+    const drainStart = performance.now()
     await drain(c)
+    if (c.destination) record(`sustained|${c.name}`, (lines * elapsed) / (elapsed + performance.now() - drainStart))
   }
   record('clean|redactJson 1 KiB', await rate(() => redactor.redactJson(cleanKiB), false, ROUND_MS))
   record('dirty|redactJson 1 KiB', await rate(() => redactor.redactJson(dirtyKiB), false, ROUND_MS))
@@ -183,6 +196,10 @@ for (const c of pinoCases) {
   const r = median(results.get(`pino|${c.name}`))
   rows.push(`| pino lines | ${c.name} | ${fmt(r)} | ${(1e6 / r).toFixed(2)} | ${(r / pinoBuiltin).toFixed(2)} | ${c.left} of ${PLANTED.length} |`)
 }
+for (const c of pinoCases.filter((c) => c.destination)) {
+  const r = median(results.get(`sustained|${c.name}`))
+  rows.push(`| pino lines, sustained (drain included) | ${c.name} | ${fmt(r)} | ${(1e6 / r).toFixed(2)} | ${(r / pinoBuiltin).toFixed(2)} | ${c.left} of ${PLANTED.length} |`)
+}
 const clean = median(results.get('clean|redactJson 1 KiB'))
 rows.push(`| clean 1 KiB line | rampart redactJson | ${fmt(clean)} | ${(1e6 / clean).toFixed(2)} | - | - |`)
 const dirty = median(results.get('dirty|redactJson 1 KiB'))
@@ -192,6 +209,9 @@ const pinoPlain = pinoRate('pino, no redaction')
 const goals = [
   ['pino + rampart transport vs pino redact (goal >= 1.4x)', pinoRate('pino + rampart transport (worker thread)') / pinoBuiltin],
   ['pino + rampart transport vs pino, no redaction (goal >= 0.9x)', pinoRate('pino + rampart transport (worker thread)') / pinoPlain],
+  ['pino + rampart redactedDestination vs pino redact (goal >= 1.4x)', pinoRate('pino + rampart redactedDestination (native writer thread)') / pinoBuiltin],
+  ['pino + rampart redactedDestination vs pino, no redaction (goal >= 0.9x)', pinoRate('pino + rampart redactedDestination (native writer thread)') / pinoPlain],
+  ['same, sustained (drain included) vs pino redact', median(results.get('sustained|pino + rampart redactedDestination (native writer thread)')) / pinoBuiltin],
   ['pino + rampart in-thread vs pino redact (goal >= 1.0x)', pinoRate('pino + rampart pinoRedaction (in-thread)') / pinoBuiltin],
   ['paths only: rampart vs @pinojs/redact (goal >= 1.5x)', median(results.get('object|rampart paths only: JSON.stringify + redactJson')) / pinojs],
 ]
@@ -214,6 +234,7 @@ publish(
     { label: 'redaction, object to JSON (finds 7/7 vs 4/7)', ratio: median(results.get('object|rampart JSON.stringify + redactJson')) / objectPeers },
     { label: 'redaction, pino lines/s (finds 7/7 vs 4/7)', ratio: pinoRate('pino + rampart pinoRedaction (in-thread)') / pinoBuiltin },
     { label: 'redaction, pino transport lines/s (request thread)', ratio: pinoRate('pino + rampart transport (worker thread)') / pinoBuiltin },
+    { label: 'redaction, pino redactedDestination lines/s (request thread)', ratio: pinoRate('pino + rampart redactedDestination (native writer thread)') / pinoBuiltin },
     { label: 'redaction, same 4 paths only', ratio: median(results.get('object|rampart paths only: JSON.stringify + redactJson')) / objectPeers },
   ],
 )

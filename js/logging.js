@@ -18,6 +18,7 @@ const { Writable } = require('node:stream')
 
 const { Redactor } = require('./index.js')
 const { safeJson, censorOf } = require('./redact.js')
+const { redactedDestination, LineRedactor, writeAll } = require('./destination.js')
 
 const MESSAGE = Symbol.for('message')
 const SPLAT = Symbol.for('splat')
@@ -90,19 +91,6 @@ function winstonRedaction(redactorOrOptions) {
   }
 }
 
-/** Writes all of `buffer` to `fd`, waiting out EAGAIN on non-blocking pipes. */
-function writeAll(fd, buffer) {
-  let offset = 0
-  while (offset < buffer.length) {
-    try {
-      offset += fs.writeSync(fd, buffer, offset)
-    } catch (error) {
-      if (error.code !== 'EAGAIN') throw error
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1)
-    }
-  }
-}
-
 /**
  * The pino transport: `pino(pino.transport({ target: 'rampart/logging', options }))`. Runs in
  * pino's worker thread: each line is redacted there (one native pass) and written, synchronously,
@@ -128,30 +116,12 @@ async function pinoTransport(options = {}) {
     error.code = 'ERR_INVALID_ARG_TYPE'
     throw error
   }
-  let partial = ''
-  const redactAll = (text) => {
-    let out = ''
-    let start = 0
-    for (let end = text.indexOf('\n'); end !== -1; end = text.indexOf('\n', start)) {
-      const line = text.slice(start, end + 1)
-      let redacted
-      try {
-        redacted = redactor.redactJson(line)
-      } catch {
-        redacted = `${JSON.stringify(censorOf(redactor))}\n`
-      }
-      out += redacted
-      start = end + 1
-    }
-    partial = text.slice(start)
-    return out
-  }
+  const lines = new LineRedactor(redactor)
   return new Writable({
     decodeStrings: false,
     write(chunk, _encoding, callback) {
       try {
-        const text = partial + (typeof chunk === 'string' ? chunk : chunk.toString('utf8'))
-        const out = redactAll(text)
+        const out = lines.push(typeof chunk === 'string' ? chunk : chunk.toString('utf8'))
         if (out) writeAll(fd, Buffer.from(out))
         callback()
       } catch (error) {
@@ -161,8 +131,8 @@ async function pinoTransport(options = {}) {
     final(callback) {
       try {
         // An unterminated last line is not a whole JSON line: it fails closed.
-        if (partial) writeAll(fd, Buffer.from(`${redactor.redactJson(partial)}\n`))
-        partial = ''
+        const out = lines.finish()
+        if (out) writeAll(fd, Buffer.from(out))
         if (own) fs.closeSync(fd)
         callback()
       } catch (error) {
@@ -177,3 +147,4 @@ module.exports.default = pinoTransport
 module.exports.pinoTransport = pinoTransport
 module.exports.pinoRedaction = pinoRedaction
 module.exports.winstonRedaction = winstonRedaction
+module.exports.redactedDestination = redactedDestination

@@ -26,6 +26,7 @@ export const SUITES = {
   'jwt-jwks': { 'win32-x64': true, 'linux-arm64-gnu': true, 'wasm32-wasi': true },
   'login-guard': { 'win32-x64': 'runs every case on the memory store and on Redis: ' + REDIS, 'linux-arm64-gnu': 'runs every case on the memory store and on Redis: ' + REDIS, 'wasm32-wasi': true },
   'mfa': { 'win32-x64': true, 'linux-arm64-gnu': true, 'wasm32-wasi': true },
+  'redact-destination': { 'win32-x64': true, 'linux-arm64-gnu': SPAWNS, 'wasm32-wasi': true },
   'redact-gaps': { 'win32-x64': true, 'linux-arm64-gnu': SPAWNS, 'wasm32-wasi': true },
   'redact-logging': { 'win32-x64': true, 'linux-arm64-gnu': 'its pino transport test starts a worker that ' + SPAWNS.replace('spawns child Node processes', 'spawns a child Node process'), 'wasm32-wasi': true },
   'redis': { 'win32-x64': 'needs redis-server, a Linux binary started by the test; not available to the emulated Node', 'linux-arm64-gnu': 'needs redis-server, a Linux binary started by the test; not available to the emulated Node', 'wasm32-wasi': 'needs redis-server, a Linux binary started by the test; not available to the emulated Node' },

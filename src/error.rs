@@ -53,6 +53,8 @@ pub enum Code {
   JwtKeyNotFound,
   /// The operation was cancelled through its `AbortSignal` (name `AbortError`).
   Aborted,
+  /// A log writer could not open or write its destination, or was used after `close()`.
+  LogWrite,
   /// Something that should not happen (out of memory, a closed pool); a bug report is welcome.
   Internal,
 }
@@ -86,6 +88,7 @@ impl Code {
       Code::JwtClaimInvalid => "ERR_JWT_CLAIM_INVALID",
       Code::JwtKeyNotFound => "ERR_JWT_KEY_NOT_FOUND",
       Code::Aborted => "ABORT_ERR",
+      Code::LogWrite => "ERR_LOG_WRITE",
       Code::Internal => "ERR_INTERNAL",
     }
   }

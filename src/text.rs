@@ -14,6 +14,24 @@ use napi::{sys, Env, JsValue};
 /// The contents of the JS string `value` as UTF-8, or `None` if the engine refuses (only while
 /// shutting down; the caller has checked that `value` is a string).
 pub fn read(value: &Unknown<'_>) -> Option<String> {
+  let wide = read_utf16(value)?;
+  if wide.iter().fold(0u16, |acc, &unit| acc | unit) < 0x80 {
+    let narrow: Vec<u8> = wide.iter().map(|&unit| unit as u8).collect();
+    return String::from_utf8(narrow).ok();
+  }
+  Some(String::from_utf16_lossy(&wide))
+}
+
+/// The contents of the JS string `value` as UTF-16 units, copied as they are; `None` as for
+/// [`read`].
+pub fn read_utf16(value: &Unknown<'_>) -> Option<Vec<u16>> {
+  let mut wide = Vec::new();
+  append_utf16(value, &mut wide).then_some(wide)
+}
+
+/// Appends the UTF-16 units of the JS string `value` to `wide` (the log writer gathers lines in
+/// one buffer, which it recycles: a fresh allocation per call cost more than the copy).
+pub fn append_utf16(value: &Unknown<'_>, wide: &mut Vec<u16>) -> bool {
   let env = value.value().env;
   let raw = value.raw();
   let mut len = 0usize;
@@ -22,27 +40,30 @@ pub fn read(value: &Unknown<'_>) -> Option<String> {
   // units) into `len`, a valid `usize`.
   let status = unsafe { sys::napi_get_value_string_utf16(env, raw, ptr::null_mut(), 0, &mut len) };
   if status != sys::Status::napi_ok {
-    return None;
+    return false;
   }
-  let mut wide: Vec<u16> = Vec::with_capacity(len + 1);
+  let start = wide.len();
+  wide.reserve(len + 1);
   let mut written = 0usize;
-  // SAFETY: as above for `env`/`raw`. The buffer has capacity for `len + 1` units and that is the
-  // size passed, so N-API writes at most that many (the string and a terminating NUL) and stores
-  // the number of string units written (at most `len`) in `written`; those units are then
-  // initialized, so `set_len(written)` is sound.
+  // SAFETY: as above for `env`/`raw`. `wide` has room for at least `len + 1` units after its
+  // `start` initialized ones, and that is the size passed with a pointer to the first free
+  // unit, so N-API writes at most that many there (the string and a terminating NUL) and stores
+  // the number of string units written (at most `len`) in `written`; units up to
+  // `start + written` are then initialized, so `set_len(start + written)` is sound.
   unsafe {
-    let status =
-      sys::napi_get_value_string_utf16(env, raw, wide.as_mut_ptr(), len + 1, &mut written);
+    let status = sys::napi_get_value_string_utf16(
+      env,
+      raw,
+      wide.as_mut_ptr().add(start),
+      len + 1,
+      &mut written,
+    );
     if status != sys::Status::napi_ok || written > len {
-      return None;
+      return false;
     }
-    wide.set_len(written);
+    wide.set_len(start + written);
   }
-  if wide.iter().fold(0u16, |acc, &unit| acc | unit) < 0x80 {
-    let narrow: Vec<u8> = wide.iter().map(|&unit| unit as u8).collect();
-    return String::from_utf8(narrow).ok();
-  }
-  Some(String::from_utf16_lossy(&wide))
+  true
 }
 
 /// A JS string holding `text`: created as Latin-1 (a plain copy in V8) when it is ASCII.
