@@ -79,7 +79,10 @@ class LineRedactor {
 
   #line(line) {
     try {
-      return this.#redactor.redactJson(line)
+      const out = this.#redactor.redactJson(line)
+      // Anything but a string (a WebAssembly runtime shutting down answers undefined) fails closed.
+      if (typeof out === 'string') return out
+      return `${JSON.stringify(censorOf(this.#redactor))}\n`
     } catch {
       return `${JSON.stringify(censorOf(this.#redactor))}\n`
     }
@@ -117,23 +120,25 @@ class SyncLogWriter {
     }
   }
 
-  #pending = ''
+  /** Lines redacted but not yet written. They are redacted as they come, not at the hand-over:
+   * at process exit the WebAssembly runtime may be gone, and only writing is left to do then. */
+  #redacted = ''
 
   write(text) {
     this.append(text)
     this._handOver()
   }
 
-  /** `write` without the hand-over (which happens at `_handOver()`, `flush()` and `close()`). */
+  /** `write` without the write (which happens at `_handOver()`, `flush()` and `close()`). */
   append(text) {
     this.#check()
-    this.#pending += text
+    this.#redacted += this.#lines.push(text)
   }
 
   _handOver() {
-    const text = this.#pending
-    this.#pending = ''
-    if (text !== '') this.#out(this.#lines.push(text))
+    const text = this.#redacted
+    this.#redacted = ''
+    this.#out(text)
   }
 
   flush() {
