@@ -105,7 +105,8 @@ test('a failing destination is reported once, coded, without log text, and never
   const errors = []
   destination.on('error', (error) => errors.push(error))
   destination.write('{"msg":"secret-ish hunter2"}\n')
-  await new Promise((resolve) => destination.flush(resolve))
+  const flushError = await new Promise((resolve) => destination.flush(resolve))
+  assert.equal(flushError?.code, 'ERR_LOG_WRITE', 'flush(callback) reports the failed write')
   destination.write('{"msg":"more"}\n')
   destination.flushSync()
   await new Promise((resolve) => setTimeout(resolve, 20))
@@ -156,4 +157,13 @@ test('LogWriter: the native writer behind it (write, flush, close, use after clo
     assert.throws(() => new LogWriter(options), { name: 'TypeError' }, JSON.stringify(options))
   }
   assert.throws(() => new LogWriter({ destination: 3 }), { name: 'RangeError', code: 'ERR_OUT_OF_RANGE' })
+  // Collected without close(): what was appended (not yet handed over) is still written.
+  const collected = join(dir, 'collected.log')
+  const script = `
+    const { LogWriter } = require('rampart')
+    ;(() => { new LogWriter({ destination: ${JSON.stringify(collected)} })._bound()[0]('{"pwd":"x"}\\n') })()
+    gc(); setTimeout(() => { gc(); setTimeout(() => {}, 300) }, 20)`
+  const run = spawnSync(process.execPath, ['--expose-gc', '-e', script], { cwd: root, encoding: 'utf8', timeout: 30_000 })
+  assert.equal(run.status, 0, run.stderr)
+  assert.equal(readFileSync(collected, 'utf8'), `{"pwd":"${R}"}\n`)
 })

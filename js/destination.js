@@ -238,9 +238,12 @@ class RedactedDestination extends EventEmitter {
   flush(callback = () => {}) {
     this.#handOver()
     const check = () => {
-      if (this.#failed) return callback(this.#writerError())
-      if (this.#ended || this.#writer.isIdle()) return callback(null)
-      setTimeout(check, 1)
+      if (this.#failed) return callback(this.#error)
+      if (this.#ended) return callback(null)
+      if (!this.#writer.isIdle()) return setTimeout(check, 1)
+      // Idle: this returns at once, and throws if a write of the last batch failed.
+      this.flushSync()
+      callback(this.#failed ? this.#error : null)
     }
     check()
   }
@@ -285,9 +288,6 @@ class RedactedDestination extends EventEmitter {
   }
 
   #error = null
-  #writerError() {
-    return this.#error
-  }
 
   #fail(error) {
     if (this.#failed) return

@@ -500,6 +500,14 @@ impl WriterHandle {
   }
 }
 
+impl Drop for WriterHandle {
+  /// Collected without `close()`: what was appended still goes to the writer thread, which
+  /// writes it and ends on its own (see `writer::Writer`'s `Drop`).
+  fn drop(&mut self) {
+    let _ = self.hand_over();
+  }
+}
+
 /// `LogWriter#_bound()[0]`: `append(text)`, without the hand-over (see `src/bound.rs`).
 struct Append;
 
