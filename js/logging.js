@@ -5,6 +5,8 @@
 // - this module itself is a pino transport (`pino.transport({ target: 'rampart/logging' })`):
 //   lines are redacted in pino's worker thread and written to a file descriptor or a file, so the
 //   request thread spends nothing on redaction.
+// - `redactedDestination(options)` (./destination.js): a pino destination whose lines are
+//   redacted and written by a native thread; cheaper for the request thread than the transport.
 // - `winstonRedaction(redactor)`: a winston format; every field, the splat copy of the metadata
 //   and the finished line are redacted, field by field.
 //
@@ -97,7 +99,7 @@ function winstonRedaction(redactorOrOptions) {
  * to `options.destination` (a file descriptor, default 1 = stdout, or a file path, appended to).
  * A line that is not JSON is written as the censor; a write error ends the stream (pino reports
  * it); nothing is ever written unredacted. Lines are written as they arrive, so nothing is left
- * to flush at exit but an unterminated last line, which is written censored.
+ * to flush at exit but an unterminated last line, redacted as a line (the censor unless it is JSON).
  * @param {import('./logging').PinoTransportOptions} [options]
  */
 async function pinoTransport(options = {}) {
@@ -130,7 +132,7 @@ async function pinoTransport(options = {}) {
     },
     final(callback) {
       try {
-        // An unterminated last line is not a whole JSON line: it fails closed.
+        // An unterminated last line is redacted as a line: the censor unless it is whole JSON.
         const out = lines.finish()
         if (out) writeAll(fd, Buffer.from(out))
         if (own) fs.closeSync(fd)
