@@ -81,7 +81,7 @@ export declare class LogWriter {
   constructor(options: LogWriterOptions)
   /**
    * Queues `text` (whole lines end with a newline; a line may span calls) and returns; waits
-   * only when the writer is more than 16 Mi characters behind. Throws `ERR_LOG_WRITE` after a
+   * only when more than 16 Mi characters are queued (besides the batch being written). Throws `ERR_LOG_WRITE` after a
    * write error or `close()`.
    */
   write(text: string): void

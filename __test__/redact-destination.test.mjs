@@ -58,10 +58,13 @@ test('lines split across writes, text that is not JSON and an unterminated last 
   const destination = redactedDestination({ destination: file, redact: { keys: ['pin'] } })
   destination.write('not json password=hunter2\n{"pin":1234,"a":')
   destination.write('1}\n{"pin":99}\n{"pin":')
-  destination.write(Buffer.from('7}'))
+  destination.write(Buffer.from('7}\n{"name":"Zo'))
+  // 'ë' (two bytes in UTF-8) split across two byte chunks.
+  destination.write(Buffer.from([0xc3]))
+  destination.write(Buffer.from([0xab, 0x22, 0x7d]))
   await new Promise((resolve) => destination.end(resolve))
   // The unterminated last line is JSON once whole: redacted and given its newline.
-  assert.equal(readFileSync(file, 'utf8'), `"${R}"\n{"pin":"${R}","a":1}\n{"pin":"${R}"}\n{"pin":"${R}"}\n`)
+  assert.equal(readFileSync(file, 'utf8'), `"${R}"\n{"pin":"${R}","a":1}\n{"pin":"${R}"}\n{"pin":"${R}"}\n{"name":"Zoë"}\n`)
   const truncated = redactedDestination({ destination: join(dir, 'truncated.log'), redact: { keys: ['pin'] } })
   truncated.write('{"ok":1}\n{"pin":12')
   truncated.end()

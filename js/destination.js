@@ -15,6 +15,7 @@
 // redacted and written synchronously on the calling thread.
 
 const { EventEmitter } = require('node:events')
+const { StringDecoder } = require('node:string_decoder')
 const fs = require('node:fs')
 const path = require('node:path')
 
@@ -181,6 +182,8 @@ class RedactedDestination extends EventEmitter {
   #writer
   /** Appends a chunk on the native side (a bound function: no class-method cost per line). */
   #append
+  /** For byte chunks, created on the first one. */
+  #decoder
   #appended = false
   #scheduled = false
   #ended = false
@@ -206,7 +209,9 @@ class RedactedDestination extends EventEmitter {
   write(chunk) {
     if (typeof chunk !== 'string') {
       if (!ArrayBuffer.isView(chunk)) throw typeError('The "chunk" argument must be a string or a Uint8Array')
-      chunk = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('utf8')
+      // A character split across two byte chunks is decoded whole.
+      this.#decoder ??= new StringDecoder('utf8')
+      chunk = this.#decoder.write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength))
     }
     if (this.#ended || this.#failed) return false
     try {

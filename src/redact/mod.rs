@@ -547,7 +547,7 @@ impl LogWriter {
   }
 
   /// Queues `text` (whole lines end with a newline; a line may span calls) and returns; waits
-  /// only when the writer is more than 16 Mi characters behind. Throws `ERR_LOG_WRITE` after a
+  /// only when more than 16 Mi characters are queued (besides the batch being written). Throws `ERR_LOG_WRITE` after a
   /// write error or `close()`.
   #[napi(catch_unwind, ts_args_type = "text: string")]
   pub fn write(&self, env: Env, text: Unknown) -> napi::Result<()> {
